@@ -1,0 +1,292 @@
+"""HTTP client for the routed-IPv6 subset of HostUp's API v2.
+
+Knows nothing of Django: callers pass the URL, token and timeout. Every call
+returns a typed result or raises HostupError.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from typing import Any, TypeVar
+
+import requests
+
+from hostup_dash import __version__
+
+from .errors import (
+    CONNECT_TIMEOUT,
+    CONNECTION_FAILED,
+    INVALID_RACK_ID,
+    INVALID_VPS_ID,
+    MALFORMED_RESPONSE,
+    TIMEOUT,
+    UNKNOWN_PROBLEM,
+    FieldError,
+    HostupError,
+)
+from .types import AccountRoutedIpv6, RoutedIpv6Release, RoutedIpv6State, Vps, VpsPage
+
+# Documented only by example: `vps_` + 26 lower-case ULID characters.
+VPS_ID_PATTERN = re.compile(r"^vps_[0-9a-hjkmnp-tv-z]{26}$")
+RACK_ID_MAX_LENGTH = 50
+PAGE_SIZE = 100
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+USER_AGENT = f"hostup-dash/{__version__}"
+
+T = TypeVar("T")
+
+
+def is_valid_vps_id(vps_id: str) -> bool:
+    return bool(VPS_ID_PATTERN.fullmatch(vps_id))
+
+
+def check_vps_id(vps_id: str) -> None:
+    if not is_valid_vps_id(vps_id):
+        raise HostupError(
+            code=INVALID_VPS_ID,
+            title="Not a HostUp VPS id",
+            detail="A VPS id looks like vps_ followed by 26 letters and digits.",
+        )
+
+
+def check_rack_id(rack_id: str | None) -> None:
+    if rack_id is not None and len(rack_id) > RACK_ID_MAX_LENGTH:
+        detail = f"Rack id must be at most {RACK_ID_MAX_LENGTH} characters."
+        raise HostupError(
+            code=INVALID_RACK_ID,
+            title="Invalid rack id",
+            detail=detail,
+            errors=(FieldError(pointer="/rackId", detail=detail, code="too_long"),),
+        )
+
+
+def _parse_retry_after(response: requests.Response) -> float | None:
+    """Seconds to wait: Retry-After (seconds or HTTP date); for a 429 without it, until X-RateLimit-Reset."""
+    now = datetime.now(timezone.utc)
+    header = response.headers.get("Retry-After")
+    if header:
+        try:
+            return max(0.0, float(header))
+        except ValueError:
+            try:
+                return max(0.0, (parsedate_to_datetime(header) - now).total_seconds())
+            except (TypeError, ValueError):
+                pass
+    reset = response.headers.get("X-RateLimit-Reset")
+    if reset and response.status_code == 429:
+        try:
+            return max(0.0, (datetime.fromisoformat(reset.replace("Z", "+00:00")) - now).total_seconds())
+        except ValueError:
+            pass
+    return None
+
+
+def _problem_from_response(response: requests.Response) -> HostupError:
+    """Turn a non-2xx answer into HostupError, whatever its body looks like."""
+    retry_after = _parse_retry_after(response)
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        return HostupError(
+            status=response.status_code,
+            code=UNKNOWN_PROBLEM,
+            title=f"HostUp answered {response.status_code} {response.reason or ''}".strip(),
+            detail="The answer carried no problem description.",
+            retry_after=retry_after,
+        )
+
+    def text(key: str) -> str:
+        value = body.get(key)
+        return value if isinstance(value, str) else ""
+
+    errors = tuple(
+        FieldError(pointer=str(item.get("pointer", "")), detail=str(item.get("detail", "")), code=str(item.get("code", "")))
+        for item in body.get("errors") or []
+        if isinstance(item, dict)
+    ) if isinstance(body.get("errors"), list) else ()
+    return HostupError(
+        status=response.status_code,
+        code=text("code") or UNKNOWN_PROBLEM,
+        title=text("title") or f"HostUp answered {response.status_code}",
+        detail=text("detail"),
+        errors=errors,
+        request_id=text("requestId") or response.headers.get("X-Request-Id"),
+        retry_after=retry_after,
+    )
+
+
+class HostupClient:
+    """One requests.Session per client; not shared between threads."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        token: str,
+        timeout: float,
+        max_retries: int = 2,
+        max_retry_wait: float = 10.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._base_url = base_url.rstrip("/")
+        # A refused or black-holed connect should fail fast even when reads may be slow.
+        self._timeout = (min(timeout, 5.0), timeout)
+        self._max_retries = max_retries
+        self._max_retry_wait = max_retry_wait
+        self._sleep = sleep
+        self._session = requests.Session()
+        self._session.headers.update(
+            {"Authorization": f"Bearer {token}", "Accept": "application/json", "User-Agent": USER_AGENT}
+        )
+        # The last rate-limit headers seen, so long jobs can pace themselves.
+        self.rate_limit_remaining: int | None = None
+        self.rate_limit_limit: int | None = None
+        self.rate_limit_reset: datetime | None = None
+        # HTTP status and HostUp request id (problem body or X-Request-Id) of the last answer.
+        self.last_status: int | None = None
+        self.last_request_id: str | None = None
+        # Requests sent, retries included: syncs report it.
+        self.calls_made = 0
+
+    def __repr__(self) -> str:  # never show the token
+        return f"HostupClient(base_url={self._base_url!r})"
+
+    def close(self) -> None:
+        self._session.close()
+
+    # --- operations -------------------------------------------------------
+
+    def list_vps_page(self, *, cursor: str | None = None, limit: int = PAGE_SIZE) -> VpsPage:
+        """listVps: one page of VPSes."""
+        params: dict[str, Any] = {"limit": limit}
+        if cursor:
+            params["cursor"] = cursor
+        return VpsPage.from_json(self._get("/api/v2/vps", params=params))
+
+    def iter_vps(self) -> Iterator[Vps]:
+        """listVps, walking nextCursor through every page."""
+        cursor: str | None = None
+        while True:
+            page = self.list_vps_page(cursor=cursor)
+            yield from page.items
+            if not page.next_cursor or not page.items:
+                return
+            cursor = page.next_cursor
+
+    def list_vps(self) -> list[Vps]:
+        """listVps: every VPS of the account."""
+        return list(self.iter_vps())
+
+    def get_vps(self, vps_id: str) -> Vps:
+        """getVps."""
+        check_vps_id(vps_id)
+        return Vps.from_json(self._get(f"/api/v2/vps/{vps_id}"))
+
+    def get_routed_ipv6(self, vps_id: str) -> RoutedIpv6State:
+        """getVpsRoutedIpv6."""
+        check_vps_id(vps_id)
+        return RoutedIpv6State.from_json(self._get(f"/api/v2/vps/{vps_id}/routed-ipv6"))
+
+    def allocate_routed_ipv6(self, vps_id: str, *, rack_id: str | None = None) -> RoutedIpv6State:
+        """allocateOrRefreshVpsRoutedIpv6 with action=allocate (201 new, 200 existing)."""
+        return self._post_action(vps_id, "allocate", rack_id)
+
+    def refresh_next_hop(self, vps_id: str, *, rack_id: str | None = None) -> RoutedIpv6State:
+        """allocateOrRefreshVpsRoutedIpv6 with action=refresh_next_hop."""
+        return self._post_action(vps_id, "refresh_next_hop", rack_id)
+
+    def release_routed_ipv6(self, vps_id: str) -> RoutedIpv6Release:
+        """releaseVpsRoutedIpv6."""
+        check_vps_id(vps_id)
+        return RoutedIpv6Release.from_json(self._send("DELETE", f"/api/v2/vps/{vps_id}/routed-ipv6"))
+
+    def get_account_routed_ipv6(self) -> AccountRoutedIpv6:
+        """getAccountRoutedIpv6."""
+        return AccountRoutedIpv6.from_json(self._get("/api/v2/routed-ipv6"))
+
+    # --- plumbing ---------------------------------------------------------
+
+    def _post_action(self, vps_id: str, action: str, rack_id: str | None) -> RoutedIpv6State:
+        check_vps_id(vps_id)
+        check_rack_id(rack_id)
+        body: dict[str, str] = {"action": action}
+        if rack_id:
+            body["rackId"] = rack_id
+        return RoutedIpv6State.from_json(self._send("POST", f"/api/v2/vps/{vps_id}/routed-ipv6", json=body))
+
+    def _get(self, path: str, *, params: dict[str, Any] | None = None) -> Any:
+        """GETs are safe to repeat: retry on 429/502/503/504 within a bounded wait."""
+        waited = 0.0
+        for attempt in range(self._max_retries + 1):
+            try:
+                return self._send("GET", path, params=params)
+            except HostupError as error:
+                if error.status not in RETRY_STATUSES or attempt == self._max_retries:
+                    raise
+                delay = error.retry_after if error.retry_after is not None else 2.0**attempt
+                if waited + delay > self._max_retry_wait:
+                    raise
+                self._sleep(delay)
+                waited += delay
+        raise AssertionError("unreachable")  # the loop either returns or raises
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> Any:
+        """One HTTP exchange; writes go through here directly and are never retried."""
+        self.calls_made += 1
+        self.last_status = None
+        try:
+            response = self._session.request(method, self._base_url + path, timeout=self._timeout, **kwargs)
+        except requests.ConnectTimeout:
+            raise HostupError(
+                code=CONNECT_TIMEOUT,
+                title="HostUp could not be reached",
+                detail="Connecting to HostUp timed out; the request was not sent.",
+            ) from None
+        except requests.Timeout:
+            raise HostupError(
+                code=TIMEOUT,
+                title="HostUp did not answer in time",
+                detail="The request was sent but no answer came back in time, so its outcome is unknown.",
+            ) from None
+        except requests.ConnectionError:
+            raise HostupError(
+                code=CONNECTION_FAILED,
+                title="HostUp could not be reached",
+                detail="The connection to HostUp was refused or dropped.",
+            ) from None
+        self._remember_headers(response)
+        if not response.ok:
+            error = _problem_from_response(response)
+            self.last_request_id = error.request_id
+            raise error
+        try:
+            return response.json()
+        except ValueError:
+            raise HostupError(
+                status=response.status_code,
+                code=MALFORMED_RESPONSE,
+                title="HostUp sent an answer we could not read",
+                detail="The answer was not valid JSON.",
+            ) from None
+
+    def _remember_headers(self, response: requests.Response) -> None:
+        self.last_status = response.status_code
+        self.last_request_id = response.headers.get("X-Request-Id")
+        remaining = response.headers.get("X-RateLimit-Remaining", "")
+        if remaining.isdigit():
+            self.rate_limit_remaining = int(remaining)
+        limit = response.headers.get("X-RateLimit-Limit", "")
+        if limit.isdigit():
+            self.rate_limit_limit = int(limit)
+        reset = response.headers.get("X-RateLimit-Reset")
+        if reset:
+            try:
+                self.rate_limit_reset = datetime.fromisoformat(reset.replace("Z", "+00:00"))
+            except ValueError:
+                self.rate_limit_reset = None

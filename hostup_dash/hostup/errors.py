@@ -1,0 +1,75 @@
+"""The one error type the HostUp client raises: a parsed RFC 7807 problem.
+
+Failures that never produced a problem document (timeouts, refused connections,
+bodies that are not what the contract promises) use the same type, each with a
+code of our own, so callers handle every failure in one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Codes of our own, for failures HostUp itself did not describe.
+TIMEOUT = "timeout"  # the request was sent but no answer came in time: the outcome is unknown
+CONNECT_TIMEOUT = "connect_timeout"  # the request never left: nothing happened upstream
+CONNECTION_FAILED = "connection_failed"
+MALFORMED_RESPONSE = "malformed_response"
+INVALID_VPS_ID = "invalid_vps_id"
+INVALID_RACK_ID = "invalid_rack_id"
+UNKNOWN_PROBLEM = "unknown_problem"
+
+# HostUp's own codes that callers branch on.
+RATE_LIMITED_STATUS = 429
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One entry of a problem's `errors[]`: which part of the request was rejected, and why."""
+
+    pointer: str
+    detail: str
+    code: str
+
+    @property
+    def field(self) -> str:
+        """The top-level request field the JSON pointer names (`/rackId` -> `rackId`)."""
+        return self.pointer.lstrip("/").split("/", 1)[0]
+
+
+class HostupError(Exception):
+    """A HostUp call failed; carries the problem document's fields.
+
+    `status` is None when no HTTP answer arrived at all.
+    """
+
+    def __init__(
+        self,
+        *,
+        code: str,
+        title: str,
+        detail: str = "",
+        status: int | None = None,
+        errors: tuple[FieldError, ...] = (),
+        request_id: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(f"{title}: {detail}" if detail else title)
+        self.code = code
+        self.title = title
+        self.detail = detail
+        self.status = status
+        self.errors = errors
+        self.request_id = request_id
+        self.retry_after = retry_after
+
+    @property
+    def is_outcome_unknown(self) -> bool:
+        """True when a write may or may not have happened upstream."""
+        return self.code == TIMEOUT
+
+    @property
+    def is_rate_limited(self) -> bool:
+        return self.status == RATE_LIMITED_STATUS
+
+    def __repr__(self) -> str:
+        return f"HostupError(status={self.status!r}, code={self.code!r}, request_id={self.request_id!r})"

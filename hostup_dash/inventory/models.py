@@ -1,0 +1,94 @@
+"""The inventory snapshot: what the dashboard last learned about each VPS.
+
+The list page reads only these tables, so it stays fast at 10,000 VPSes.
+"""
+
+from django.db import models
+from django.utils import timezone
+
+
+class VpsSnapshot(models.Model):
+    """One row per VPS, filled by the inventory pass (names, IPs, states, account
+    routes) and the state pass or a VPS page view (its own routed-IPv6 state)."""
+
+    vps_id = models.CharField(primary_key=True, max_length=64)
+    name = models.CharField(max_length=255)
+    primary_ip = models.CharField(max_length=64, blank=True)
+    service_status = models.CharField(max_length=32, blank=True)
+    power_state = models.CharField(max_length=32, blank=True)
+    synced_at = models.DateTimeField(help_text="When the inventory pass last saw this VPS.")
+
+    # Account-level routes pointing at this VPS, from GET /api/v2/routed-ipv6.
+    account_routes = models.JSONField(default=list, blank=True)
+    # The same routes' prefixes as plain text, so one search box can find them.
+    account_route_prefixes = models.TextField(blank=True)
+
+    # The VPS's own routed-IPv6 state, from GET /api/v2/vps/{id}/routed-ipv6.
+    # Null state_checked_at: never read; the other fields are then unknown.
+    state_checked_at = models.DateTimeField(null=True, blank=True)
+    routed_available = models.BooleanField(null=True)
+    routed_reason = models.TextField(blank=True)
+    parent_cidr = models.CharField(max_length=64, blank=True)
+    max_per_vm = models.PositiveSmallIntegerField(null=True, blank=True)
+    cooldown_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    routed_prefix = models.CharField(max_length=64, blank=True)
+    allocation_status = models.CharField(max_length=32, blank=True)
+    next_hop = models.CharField(max_length=64, blank=True)
+    suggested_next_hop = models.CharField(max_length=64, blank=True)
+    allocated_at = models.DateTimeField(null=True, blank=True)
+    released_at = models.DateTimeField(null=True, blank=True)
+    cooldown_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name", "vps_id"]
+        indexes = [
+            models.Index(fields=["name", "vps_id"], name="vps_name_idx"),
+            # The state pass reads the oldest-checked rows first.
+            models.Index(fields=["state_checked_at"], name="vps_state_checked_idx"),
+        ]
+        permissions = [
+            ("allocate_routed_ipv6", "Can allocate routed IPv6"),
+            ("refresh_next_hop", "Can refresh the routed-IPv6 next hop"),
+            ("release_routed_ipv6", "Can release routed IPv6"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.vps_id})"
+
+    @property
+    def is_next_hop_stale(self) -> bool:
+        return bool(
+            self.allocation_status == "active"
+            and self.suggested_next_hop
+            and self.next_hop != self.suggested_next_hop
+        )
+
+    @property
+    def is_in_cooldown(self) -> bool:
+        return self.allocation_status == "cooldown" and bool(
+            self.cooldown_until and self.cooldown_until > timezone.now()
+        )
+
+
+class SyncRun(models.Model):
+    """One run of the inventory sync, so the list can say how old its data is and why a sync failed."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
+    vps_count = models.PositiveIntegerField(default=0)
+    states_checked = models.PositiveIntegerField(default=0)
+    upstream_calls = models.PositiveIntegerField(default=0)
+    message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        get_latest_by = "started_at"
+
+    def __str__(self) -> str:
+        return f"sync {self.started_at:%Y-%m-%d %H:%M:%S} {self.status}"

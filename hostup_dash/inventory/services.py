@@ -1,0 +1,383 @@
+"""The only code that changes state: HostUp writes, the inventory sync, the snapshot.
+
+Routed-IPv6 actions follow one path (`_run_action`): validate, take the per-VPS
+advisory lock, commit an audit intent, call HostUp, record the outcome, update the
+snapshot. Nothing here runs inside `atomic()` around a HostUp call: the intent
+must be committed before the call leaves.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.utils import timezone
+
+from hostup_dash.audit import services as audit
+from hostup_dash.audit.models import AuditRecord
+from hostup_dash.core.locks import advisory_lock
+from hostup_dash.hostup import (
+    AccountRoutedIpv6,
+    FieldError,
+    HostupClient,
+    HostupError,
+    RoutedIpv6State,
+    Vps,
+    check_rack_id,
+    check_vps_id,
+)
+
+from .models import SyncRun, VpsSnapshot
+
+logger = logging.getLogger(__name__)
+
+Action = AuditRecord.Action
+Outcome = AuditRecord.Outcome
+
+VPS_BUSY = "vps_busy"
+VPS_BUSY_DETAIL = "Another action on this VPS is still running. Wait for it to finish, then try again."
+NOT_CONFIRMED = "not_confirmed"
+NOT_CONFIRMED_DETAIL = "Releasing starts a cooldown; confirm that you mean it."
+SYNC_LOCK = "inventory-sync"
+# Requests per rate-limit window the state pass leaves for people using the dashboard.
+RATE_LIMIT_RESERVE_MIN = 5
+RATE_LIMIT_RESERVE_SHARE = 0.2
+# Longest the state pass waits for a rate-limit window to reset before it stops.
+MAX_PACING_WAIT_S = 30.0
+SNAPSHOT_BATCH = 1000
+
+
+def hostup_client() -> HostupClient:
+    """A client configured from settings; one per unit of work (a Session is not thread-safe)."""
+    return HostupClient(
+        base_url=settings.HOSTUP_API_URL,
+        token=settings.HOSTUP_API_TOKEN,
+        timeout=settings.HOSTUP_TIMEOUT,
+    )
+
+
+# --- routed-IPv6 actions --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    """What an action did: its audit record and a sentence for the user."""
+
+    record: AuditRecord
+    message: str
+
+
+def ipv6_allocate(
+    *, actor: AbstractBaseUser, vps_id: str, rack_id: str | None = None, client_ip: str | None = None
+) -> ActionResult:
+    """Allocate a routed prefix for a VPS. Raises HostupError (also for local refusals)."""
+    body = {"action": "allocate", **({"rackId": rack_id} if rack_id else {})}
+
+    def call(client: HostupClient) -> tuple[RoutedIpv6State, str]:
+        state = client.allocate_routed_ipv6(vps_id, rack_id=rack_id or None)
+        prefix = state.allocation.prefix if state.allocation else "?"
+        return state, (f"Allocated {prefix}." if state.created else f"{prefix} was already allocated.")
+
+    return _run_action(actor=actor, action=Action.ALLOCATE, vps_id=vps_id, rack_id=rack_id, body=body,
+                       client_ip=client_ip, call=call)
+
+
+def ipv6_next_hop_refresh(
+    *, actor: AbstractBaseUser, vps_id: str, rack_id: str | None = None, client_ip: str | None = None
+) -> ActionResult:
+    """Point a VPS's routed prefix at HostUp's suggested next hop. Raises HostupError."""
+    body = {"action": "refresh_next_hop", **({"rackId": rack_id} if rack_id else {})}
+
+    def call(client: HostupClient) -> tuple[RoutedIpv6State, str]:
+        state = client.refresh_next_hop(vps_id, rack_id=rack_id or None)
+        next_hop = state.allocation.next_hop if state.allocation else "?"
+        return state, f"Next hop is now {next_hop}."
+
+    return _run_action(actor=actor, action=Action.REFRESH_NEXT_HOP, vps_id=vps_id, rack_id=rack_id, body=body,
+                       client_ip=client_ip, call=call)
+
+
+def ipv6_release(
+    *, actor: AbstractBaseUser, vps_id: str, confirmed: bool, client_ip: str | None = None
+) -> ActionResult:
+    """Release a VPS's routed prefix; it goes into cooldown. Refused unless confirmed. Raises HostupError."""
+
+    def call(client: HostupClient) -> tuple[RoutedIpv6State | None, str]:
+        release = client.release_routed_ipv6(vps_id)
+        if not release.released:
+            message = "There was nothing to release."
+        else:
+            prefix = release.allocation.prefix if release.allocation else "The prefix"
+            until = f" until {release.cooldown_until:%Y-%m-%d %H:%M} UTC" if release.cooldown_until else ""
+            message = f"Released {prefix}; it is in cooldown{until}."
+        # DELETE answers with the release only; re-read the state to show the panel as it now is.
+        try:
+            state = client.get_routed_ipv6(vps_id)
+        except HostupError:
+            logger.warning("could not re-read routed IPv6 of %s after release", vps_id)
+            state = None
+        return state, message
+
+    return _run_action(actor=actor, action=Action.RELEASE, vps_id=vps_id, rack_id=None, body={},
+                       client_ip=client_ip, call=call, confirmed=confirmed)
+
+
+def _run_action(
+    *,
+    actor: AbstractBaseUser,
+    action: str,
+    vps_id: str,
+    rack_id: str | None,
+    body: dict[str, Any],
+    client_ip: str | None,
+    call: Callable[[HostupClient], tuple[RoutedIpv6State | None, str]],
+    confirmed: bool = True,
+) -> ActionResult:
+    snapshot = VpsSnapshot.objects.filter(vps_id=vps_id).first()
+    vps_name = snapshot.name if snapshot else ""
+    refusal = {"actor": actor, "action": action, "vps_id": vps_id, "vps_name": vps_name,
+               "request_body": body, "client_ip": client_ip}
+    try:
+        check_vps_id(vps_id)
+        check_rack_id(rack_id)
+        if not confirmed:
+            raise HostupError(code=NOT_CONFIRMED, title="Not confirmed", detail=NOT_CONFIRMED_DETAIL,
+                              errors=(FieldError(pointer="/confirm", detail=NOT_CONFIRMED_DETAIL, code="required"),))
+    except HostupError as problem:
+        audit.audit_refusal_record(**refusal, code=problem.code, detail=problem.detail)
+        raise
+
+    with advisory_lock(f"vps-action:{vps_id}") as acquired:
+        if not acquired:
+            audit.audit_refusal_record(**refusal, code=VPS_BUSY, detail=VPS_BUSY_DETAIL)
+            raise HostupError(code=VPS_BUSY, title="This VPS is busy", detail=VPS_BUSY_DETAIL, status=409)
+
+        record = audit.audit_intent_record(actor=actor, action=action, vps_id=vps_id, vps_name=vps_name,
+                                           request_body=body, client_ip=client_ip)
+        client = hostup_client()
+        started = time.monotonic()
+        try:
+            state, message = call(client)
+        except HostupError as problem:
+            outcome = Outcome.UNKNOWN if problem.is_outcome_unknown else Outcome.FAILED
+            audit.audit_outcome_record(record=record, outcome=outcome, duration_ms=_ms_since(started),
+                                       problem=problem)
+            raise
+        finally:
+            client.close()
+
+        allocation = state.allocation if state else None
+        audit.audit_outcome_record(
+            record=record,
+            outcome=Outcome.SUCCEEDED,
+            duration_ms=_ms_since(started),
+            http_status=client.last_status,
+            hostup_request_id=client.last_request_id,
+            result_prefix=(allocation.prefix or "") if allocation else "",
+            result_next_hop=(allocation.next_hop or "") if allocation else "",
+        )
+    if snapshot is not None:
+        if state is not None:
+            _apply_state(snapshot, state, timezone.now())
+        else:
+            snapshot.state_checked_at = None  # the state is no longer known; the page offers to re-check
+        snapshot.save()
+    return ActionResult(record=record, message=message)
+
+
+def _ms_since(started: float) -> int:
+    return round((time.monotonic() - started) * 1000)
+
+
+# --- live state of one VPS ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VpsState:
+    snapshot: VpsSnapshot
+    routed: RoutedIpv6State
+
+
+def vps_state_refresh(*, vps_id: str) -> VpsState:
+    """Read one VPS's routed-IPv6 state live and store it in its snapshot row. Raises HostupError.
+
+    One upstream call when the VPS is in the snapshot; a VPS not yet synced costs a second
+    call for its name and addresses.
+    """
+    check_vps_id(vps_id)
+    client = hostup_client()
+    try:
+        routed = client.get_routed_ipv6(vps_id)
+        snapshot = VpsSnapshot.objects.filter(vps_id=vps_id).first()
+        if snapshot is None:
+            snapshot = _snapshot_from_vps(client.get_vps(vps_id), timezone.now())
+    finally:
+        client.close()
+    _apply_state(snapshot, routed, timezone.now())
+    snapshot.save()
+    return VpsState(snapshot=snapshot, routed=routed)
+
+
+def _snapshot_from_vps(vps: Vps, now: datetime) -> VpsSnapshot:
+    return VpsSnapshot(
+        vps_id=vps.id,
+        name=vps.name,
+        primary_ip=vps.primary_ip or "",
+        service_status=vps.service_status,
+        power_state=vps.power_state or "",
+        synced_at=now,
+    )
+
+
+def _apply_state(snapshot: VpsSnapshot, state: RoutedIpv6State, now: datetime) -> None:
+    allocation = state.allocation
+    snapshot.state_checked_at = now
+    snapshot.routed_available = state.available
+    snapshot.routed_reason = state.reason or ""
+    snapshot.parent_cidr = state.parent_cidr or ""
+    snapshot.max_per_vm = state.max_per_vm
+    snapshot.cooldown_days = state.cooldown_days
+    snapshot.suggested_next_hop = state.suggested_next_hop or ""
+    snapshot.routed_prefix = (allocation.prefix or "") if allocation else ""
+    snapshot.allocation_status = (allocation.status or "") if allocation else ""
+    snapshot.next_hop = (allocation.next_hop or "") if allocation else ""
+    snapshot.allocated_at = allocation.allocated_at if allocation else None
+    snapshot.released_at = allocation.released_at if allocation else None
+    snapshot.cooldown_until = allocation.cooldown_until if allocation else None
+
+
+# --- the inventory sync ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    run: SyncRun | None  # None when another sync held the lock
+
+    @property
+    def skipped(self) -> bool:
+        return self.run is None
+
+
+def inventory_sync(*, quick: bool = False, limit: int | None = None, vps_ids: Iterable[str] | None = None) -> SyncResult:
+    """Refresh the snapshot: the inventory pass, then (unless quick) the state pass.
+
+    `limit` bounds the state pass; `vps_ids` restricts it to those VPSes (the rows on
+    a user's screen). Only one sync runs at a time across all workers; a second
+    caller returns at once with `skipped`. HostUp failures end the run as failed
+    with the reason in words; they are not raised.
+    """
+    with advisory_lock(SYNC_LOCK) as acquired:
+        if not acquired:
+            return SyncResult(run=None)
+        run = SyncRun.objects.create()
+        client = hostup_client()
+        try:
+            run.vps_count, account_note = _inventory_pass(client, run.started_at)
+            notes = [account_note] if account_note else []
+            if not quick:
+                run.states_checked, state_note = _state_pass(client, limit=limit, vps_ids=vps_ids)
+                notes += [state_note] if state_note else []
+            run.status = SyncRun.Status.SUCCEEDED
+            run.message = " ".join(notes)
+        except HostupError as problem:
+            run.status = SyncRun.Status.FAILED
+            run.message = f"{problem.title}. {problem.detail}".strip()
+            logger.warning("inventory sync failed: %s (%s)", problem.code, problem.status)
+        finally:
+            client.close()
+        run.upstream_calls = client.calls_made
+        run.finished_at = timezone.now()
+        run.save()
+    return SyncResult(run=run)
+
+
+def _inventory_pass(client: HostupClient, started_at: datetime) -> tuple[int, str]:
+    """Every page of GET /api/v2/vps plus one account-level GET: ceil(N/100) + 1 calls."""
+    vpses = client.list_vps()
+    try:
+        account: AccountRoutedIpv6 | None = client.get_account_routed_ipv6()
+        note = ""
+    except HostupError as problem:
+        # Names and states are still worth having when the account routes are not readable.
+        if problem.status not in (401, 403, 404):
+            raise
+        account, note = None, f"Account routes could not be read: {problem.title}."
+
+    routes_by_vps: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for route in account.routes if account else ():
+        if route.vps_id:
+            routes_by_vps[route.vps_id].append(
+                {"id": route.id, "prefix": route.prefix, "next_hop": route.next_hop or "", "label": route.label or ""}
+            )
+    now = timezone.now()
+    rows = []
+    for vps in vpses:
+        row = _snapshot_from_vps(vps, now)
+        row.account_routes = routes_by_vps.get(vps.id, [])
+        row.account_route_prefixes = " ".join(route["prefix"] for route in row.account_routes)
+        rows.append(row)
+    update_fields = ["name", "primary_ip", "service_status", "power_state", "synced_at"]
+    if account is not None:
+        update_fields += ["account_routes", "account_route_prefixes"]
+    VpsSnapshot.objects.bulk_create(
+        rows, batch_size=SNAPSHOT_BATCH, update_conflicts=True, unique_fields=["vps_id"], update_fields=update_fields
+    )
+    # A VPS the pass did not see again is gone upstream.
+    VpsSnapshot.objects.filter(synced_at__lt=started_at).delete()
+    return len(rows), note
+
+
+def _state_pass(client: HostupClient, *, limit: int | None, vps_ids: Iterable[str] | None) -> tuple[int, str]:
+    """Each VPS's own routed-IPv6 state, oldest-checked first, at most once per VPS.
+
+    Paced by the rate-limit headers so that people clicking in the dashboard keep
+    a share of the window; a 429 or a long wait ends the pass early (the next sync
+    continues where this one stopped, since it reads the oldest first).
+    """
+    rows = VpsSnapshot.objects.order_by("state_checked_at", "vps_id")
+    if vps_ids is not None:
+        rows = rows.filter(vps_id__in=list(vps_ids))
+    if limit is not None:
+        rows = rows[:limit]
+    checked = 0
+    for snapshot in list(rows):
+        if not _pace(client):
+            return checked, "Paused reading routed-IPv6 states to stay within HostUp's rate limit."
+        try:
+            state = client.get_routed_ipv6(snapshot.vps_id)
+        except HostupError as problem:
+            if problem.status == 404:
+                snapshot.delete()
+                continue
+            if problem.is_rate_limited:
+                return checked, "Paused reading routed-IPv6 states: HostUp is rate-limiting us."
+            raise
+        _apply_state(snapshot, state, timezone.now())
+        snapshot.save()
+        checked += 1
+    return checked, ""
+
+
+def _pace(client: HostupClient) -> bool:
+    """Wait for the next rate-limit window when our share of this one is used; False if that is too long."""
+    remaining, limit = client.rate_limit_remaining, client.rate_limit_limit
+    if remaining is None:
+        return True
+    reserve = max(RATE_LIMIT_RESERVE_MIN, int((limit or 0) * RATE_LIMIT_RESERVE_SHARE))
+    if remaining > reserve:
+        return True
+    reset = client.rate_limit_reset
+    wait = (reset - timezone.now()).total_seconds() if reset else 1.0
+    if wait > MAX_PACING_WAIT_S:
+        return False
+    time.sleep(max(wait, 0.0) + 0.05)
+    client.rate_limit_remaining = None  # unknown until the next answer
+    return True
+

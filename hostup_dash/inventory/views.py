@@ -1,0 +1,123 @@
+"""Inventory pages and routed-IPv6 actions: parse, check, call one service, render."""
+
+from django.contrib import messages
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from hostup_dash.accounts import roles
+from hostup_dash.accounts.decorators import permission_required_audited
+from hostup_dash.audit import selectors as audit_selectors
+from hostup_dash.audit.models import AuditRecord
+from hostup_dash.core.htmx import HtmxHttpRequest, is_partial
+from hostup_dash.core.http import client_ip
+from hostup_dash.hostup import HostupError, is_valid_vps_id
+
+from . import selectors, services
+from .forms import VpsFilterForm
+
+Action = AuditRecord.Action
+RELEASE_CONFIRMATION = "release"
+
+
+def _list_context(request: HtmxHttpRequest, params) -> dict:
+    form = VpsFilterForm(params, power_states=selectors.power_states())
+    if form.is_valid():
+        rows = selectors.vps_list(query=form.cleaned_data["q"], power_state=form.cleaned_data["power"],
+                                  has_routed_ipv6=form.has_routed_ipv6)
+        number = form.cleaned_data["page"]
+    else:
+        rows, number = selectors.vps_list(), 1
+    page = selectors.vps_page(rows, number=number)
+    return {"form": form, "page": page, "sync": selectors.sync_status()}
+
+
+@require_GET
+@permission_required_audited(roles.VIEW_INVENTORY, action=Action.VIEW_INVENTORY)
+def vps_list(request: HtmxHttpRequest) -> HttpResponse:
+    template = "inventory/vps_list.html#vps-rows" if is_partial(request) else "inventory/vps_list.html"
+    return render(request, template, _list_context(request, request.GET))
+
+
+@require_POST
+@permission_required_audited(roles.VIEW_INVENTORY, action=Action.VIEW_INVENTORY)
+def inventory_refresh(request: HtmxHttpRequest) -> HttpResponse:
+    """The list's background refresh: the inventory pass, then the stale rows on screen."""
+    on_screen = [vps_id for vps_id in request.POST.getlist("vps_id") if is_valid_vps_id(vps_id)]
+    result = services.inventory_sync(vps_ids=selectors.stale_vps_ids(on_screen))
+    context = _list_context(request, request.POST) | {"refresh_skipped": result.skipped}
+    return render(request, "inventory/vps_list.html#vps-rows", context)
+
+
+def _detail_context(vps_id: str, user, **extra) -> dict:
+    history = audit_selectors.audit_for_vps(vps_id=vps_id) if user.has_perm(roles.VIEW_VPS_HISTORY) else None
+    return {"vps": selectors.vps_get(vps_id=vps_id), "vps_id": vps_id, "history": history, **extra}
+
+
+@require_GET
+@permission_required_audited(roles.VIEW_INVENTORY, action=Action.VIEW_INVENTORY)
+def vps_detail(request: HtmxHttpRequest, vps_id: str) -> HttpResponse:
+    """The VPS page, with its routed-IPv6 state read live (htmx: the panel alone)."""
+    if not is_valid_vps_id(vps_id):
+        raise Http404("No such VPS")
+    problem = None
+    try:
+        services.vps_state_refresh(vps_id=vps_id)
+    except HostupError as error:
+        if error.status == 404 and selectors.vps_get(vps_id=vps_id) is None:
+            raise Http404("No such VPS") from None
+        problem = error
+    context = _detail_context(vps_id, request.user, problem=problem)
+    template = "inventory/vps_detail.html#ipv6-panel" if is_partial(request) else "inventory/vps_detail.html"
+    return render(request, template, context)
+
+
+@require_GET
+@permission_required_audited(roles.VIEW_VPS_HISTORY, action=Action.VIEW_HISTORY)
+def vps_history(request: HtmxHttpRequest, vps_id: str) -> HttpResponse:
+    return render(request, "inventory/vps_detail.html#history", _detail_context(vps_id, request.user))
+
+
+def _action_response(request: HtmxHttpRequest, vps_id: str, run) -> HttpResponse:
+    """Run one action service; answer htmx with the panel, a plain form POST with a redirect."""
+    try:
+        result = run()
+    except HostupError as problem:
+        if not is_partial(request):
+            messages.error(request, f"{problem.title}. {problem.detail}".strip())
+            return redirect("inventory:vps-detail", vps_id=vps_id)
+        context = _detail_context(vps_id, request.user, problem=problem, rack_id=request.POST.get("rack_id", ""))
+        return render(request, "inventory/vps_detail.html#ipv6-panel", context, status=problem.status or 502)
+    if not is_partial(request):
+        messages.success(request, result.message)
+        return redirect("inventory:vps-detail", vps_id=vps_id)
+    response = render(request, "inventory/vps_detail.html#ipv6-panel",
+                      _detail_context(vps_id, request.user, message=result.message))
+    response["HX-Trigger"] = "ipv6-changed"
+    return response
+
+
+def _rack_id(request: HtmxHttpRequest) -> str | None:
+    return request.POST.get("rack_id", "").strip() or None
+
+
+@require_POST
+@permission_required_audited(roles.ALLOCATE_IPV6, action=Action.ALLOCATE)
+def vps_ipv6_allocate(request: HtmxHttpRequest, vps_id: str) -> HttpResponse:
+    return _action_response(request, vps_id, lambda: services.ipv6_allocate(
+        actor=request.user, vps_id=vps_id, rack_id=_rack_id(request), client_ip=client_ip(request)))
+
+
+@require_POST
+@permission_required_audited(roles.REFRESH_NEXT_HOP, action=Action.REFRESH_NEXT_HOP)
+def vps_ipv6_refresh_next_hop(request: HtmxHttpRequest, vps_id: str) -> HttpResponse:
+    return _action_response(request, vps_id, lambda: services.ipv6_next_hop_refresh(
+        actor=request.user, vps_id=vps_id, rack_id=_rack_id(request), client_ip=client_ip(request)))
+
+
+@require_POST
+@permission_required_audited(roles.RELEASE_IPV6, action=Action.RELEASE)
+def vps_ipv6_release(request: HtmxHttpRequest, vps_id: str) -> HttpResponse:
+    return _action_response(request, vps_id, lambda: services.ipv6_release(
+        actor=request.user, vps_id=vps_id, confirmed=request.POST.get("confirm") == RELEASE_CONFIRMATION,
+        client_ip=client_ip(request)))

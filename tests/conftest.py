@@ -1,0 +1,83 @@
+"""Fixtures shared by every test: the simulator on a free port, settings bound to it,
+and one user (and logged-in client) per role."""
+
+from collections.abc import Iterator
+
+import pytest
+from django.contrib.auth.models import Group
+from django.test import Client
+
+from hostup_dash.accounts.roles import Role
+from hostup_dash.hostup import HostupClient
+from hostup_dash.simulator.server import Simulator, SimulatorConfig
+
+FULL_TOKEN = "test-full-token"
+READ_TOKEN = "test-read-token"
+PASSWORD = "a-long-test-password"
+
+
+@pytest.fixture
+def simulator() -> Iterator[Simulator]:
+    """A fresh simulator per test, so state never leaks between tests."""
+    sim = Simulator(SimulatorConfig(vps_count=12, seed=7, full_token=FULL_TOKEN, read_token=READ_TOKEN)).start()
+    yield sim
+    sim.stop()
+
+
+@pytest.fixture
+def hostup_client(simulator: Simulator) -> Iterator[HostupClient]:
+    client = HostupClient(base_url=simulator.url, token=FULL_TOKEN, timeout=2.0)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def hostup(settings, simulator: Simulator) -> Simulator:
+    """Point the dashboard at the simulator."""
+    settings.HOSTUP_API_URL = simulator.url
+    settings.HOSTUP_API_TOKEN = FULL_TOKEN
+    settings.HOSTUP_TIMEOUT = 2.0
+    return simulator
+
+
+@pytest.fixture
+def make_user(django_user_model):
+    def make(role: str | None, username: str | None = None):
+        user = django_user_model.objects.create_user(username=username or (role or "nobody"), password=PASSWORD)
+        if role:
+            user.groups.add(Group.objects.get(name=role))
+        return user
+
+    return make
+
+
+def _logged_in(make_user, role: str | None) -> Client:
+    client = Client()
+    client.force_login(make_user(role))
+    return client
+
+
+@pytest.fixture
+def viewer_client(make_user) -> Client:
+    return _logged_in(make_user, Role.VIEWER)
+
+
+@pytest.fixture
+def operator_client(make_user) -> Client:
+    return _logged_in(make_user, Role.OPERATOR)
+
+
+@pytest.fixture
+def auditor_client(make_user) -> Client:
+    return _logged_in(make_user, Role.AUDITOR)
+
+
+@pytest.fixture
+def admin_client_role(make_user) -> Client:
+    return _logged_in(make_user, Role.ADMIN)
+
+
+@pytest.fixture
+def role_client(make_user):
+    """A logged-in client for any role name (None: a user without a role)."""
+    return lambda role: _logged_in(make_user, role)
