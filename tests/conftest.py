@@ -8,6 +8,7 @@ from django.contrib.auth.models import Group
 from django.test import Client
 
 from hostup_dash.accounts.roles import Role
+from hostup_dash.accounts.services import role_groups_ensure
 from hostup_dash.hostup import HostupClient
 from hostup_dash.simulator.server import Simulator, SimulatorConfig
 
@@ -42,6 +43,9 @@ def hostup(settings, simulator: Simulator) -> Simulator:
 
 @pytest.fixture
 def make_user(django_user_model):
+    # Tests with transaction=True flush the groups the migration made; put them back.
+    role_groups_ensure()
+
     def make(role: str | None, username: str | None = None):
         user = django_user_model.objects.create_user(username=username or (role or "nobody"), password=PASSWORD)
         if role:

@@ -71,5 +71,16 @@ class HostupError(Exception):
     def is_rate_limited(self) -> bool:
         return self.status == RATE_LIMITED_STATUS
 
+    @property
+    def gateway_status(self) -> int:
+        """The HTTP status a proxy in front of HostUp should answer with for this failure."""
+        if self.status is not None:
+            return self.status
+        if self.code in (TIMEOUT, CONNECT_TIMEOUT):
+            return 504
+        if self.code in (CONNECTION_FAILED, MALFORMED_RESPONSE, UNKNOWN_PROBLEM):
+            return 502
+        return 400  # refused before sending: the input was wrong
+
     def __repr__(self) -> str:
         return f"HostupError(status={self.status!r}, code={self.code!r}, request_id={self.request_id!r})"

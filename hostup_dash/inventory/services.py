@@ -18,6 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import F
 from django.utils import timezone
 
 from hostup_dash.audit import services as audit
@@ -341,7 +342,8 @@ def _state_pass(client: HostupClient, *, limit: int | None, vps_ids: Iterable[st
     a share of the window; a 429 or a long wait ends the pass early (the next sync
     continues where this one stopped, since it reads the oldest first).
     """
-    rows = VpsSnapshot.objects.order_by("state_checked_at", "vps_id")
+    # Never-read rows first: Postgres would sort NULLs last.
+    rows = VpsSnapshot.objects.order_by(F("state_checked_at").asc(nulls_first=True), "vps_id")
     if vps_ids is not None:
         rows = rows.filter(vps_id__in=list(vps_ids))
     if limit is not None:

@@ -5,29 +5,20 @@ from django.db import migrations
 
 
 def create_roles(apps, schema_editor):
-    from hostup_dash.accounts.roles import ROLE_PERMISSIONS
+    from hostup_dash.accounts.services import role_groups_ensure
 
-    # Permissions are normally created after all migrations; make sure they exist now.
+    # Permissions are normally created after all migrations have run; they are needed now.
     for app_config in apps.get_app_configs():
         app_config.models_module = True
         create_permissions(app_config, apps=apps, verbosity=0)
         app_config.models_module = None
-
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for role, names in ROLE_PERMISSIONS.items():
-        group, _ = Group.objects.get_or_create(name=str(role))
-        permissions = []
-        for name in names:
-            app_label, codename = name.split(".")
-            permissions.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
-        group.permissions.set(permissions)
+    role_groups_ensure(group_model=apps.get_model("auth", "Group"), permission_model=apps.get_model("auth", "Permission"))
 
 
 def remove_roles(apps, schema_editor):
     from hostup_dash.accounts.roles import ROLE_PERMISSIONS
 
-    apps.get_model("auth", "Group").objects.filter(name__in=[str(r) for r in ROLE_PERMISSIONS]).delete()
+    apps.get_model("auth", "Group").objects.filter(name__in=[str(role) for role in ROLE_PERMISSIONS]).delete()
 
 
 class Migration(migrations.Migration):

@@ -8,6 +8,7 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 
 from hostup_dash.accounts.roles import Role
+from hostup_dash.accounts.services import role_groups_ensure
 
 
 class Command(BaseCommand):
@@ -15,6 +16,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> str:
         User = get_user_model()
+        role_groups_ensure()
         # A random password is printed once, on the run that creates the users.
         password = os.environ.get("DEMO_PASSWORD") or secrets.token_urlsafe(12)
         created = []

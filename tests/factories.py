@@ -1,0 +1,24 @@
+"""Helpers that find or make the simulator VPSes and snapshot rows a test needs."""
+
+from hostup_dash.inventory import services
+from hostup_dash.simulator.server import Simulator
+
+
+def pick_vps(simulator: Simulator, *, allocated: bool) -> str:
+    """A synced VPS whose routed IPv6 is available, with or without an active allocation."""
+    client = services.hostup_client()
+    try:
+        for vps_id in simulator.vps_ids():
+            state = client.get_routed_ipv6(vps_id)
+            if state.available and bool(state.active_allocation) == allocated:
+                return vps_id
+    finally:
+        client.close()
+    raise AssertionError("the simulator's seed has no such VPS")
+
+
+def synced(simulator: Simulator) -> Simulator:
+    """Run the inventory pass so snapshot rows exist, then forget the calls it made."""
+    services.inventory_sync(quick=True)
+    simulator.reset_calls()
+    return simulator

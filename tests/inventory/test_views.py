@@ -1,0 +1,267 @@
+"""Pages: each role against each URL, the list's search and filters, escaping, the VPS page."""
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from hostup_dash.audit.models import AuditRecord
+from hostup_dash.inventory import services
+from hostup_dash.inventory.models import SyncRun, VpsSnapshot
+from tests.factories import pick_vps, synced
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+SOME_VPS = "vps_" + "0" * 26
+XSS = "<script>alert(1)</script>"
+
+# URL name -> roles allowed (every other role gets 403). Actions are covered in test_actions.py.
+PAGES = {
+    "inventory:vps-list": ({"viewer", "operator", "auditor", "admin"}, []),
+    "inventory:vps-history": ({"operator", "auditor", "admin"}, [SOME_VPS]),
+    "audit:audit-list": ({"auditor", "admin"}, []),
+}
+ACTIONS = {
+    "inventory:ipv6-allocate": {"operator", "admin"},
+    "inventory:ipv6-refresh-next-hop": {"operator", "admin"},
+    "inventory:ipv6-release": {"admin"},
+}
+ROLES = ["viewer", "operator", "auditor", "admin", None]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", PAGES)
+def test_page_role_matrix(role_client, role, name):
+    allowed, args = PAGES[name]
+
+    response = role_client(role).get(reverse(name, args=args))
+
+    assert response.status_code == (200 if role in allowed else 403)
+    if response.status_code == 403:
+        assert AuditRecord.objects.get().outcome == AuditRecord.Outcome.REFUSED
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", ACTIONS)
+def test_action_role_matrix(hostup, role_client, role, name):
+    vps_id = pick_vps(hostup, allocated=name != "inventory:ipv6-allocate")
+    synced(hostup)
+
+    response = role_client(role).post(reverse(name, args=[vps_id]), {"confirm": "release"}, **HTMX)
+
+    assert response.status_code == (200 if role in ACTIONS[name] else 403)
+    outcome = AuditRecord.objects.get().outcome
+    assert outcome == (AuditRecord.Outcome.SUCCEEDED if role in ACTIONS[name] else AuditRecord.Outcome.REFUSED)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["/", f"/vps/{SOME_VPS}/", "/audit/", f"/vps/{SOME_VPS}/routed-ipv6/allocate"])
+def test_anonymous_users_go_to_the_login_page(url):
+    response = Client().get(url)
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+@pytest.mark.django_db
+def test_anonymous_htmx_request_redirects_the_whole_page():
+    response = Client().get("/", **HTMX, HTTP_HX_CURRENT_URL="http://testserver/audit/")
+
+    assert response["HX-Redirect"].startswith(reverse("login"))
+
+
+@pytest.mark.django_db
+def test_login_page_is_public():
+    assert Client().get(reverse("login")).status_code == 200
+
+
+@pytest.mark.django_db
+def test_detail_role_matrix_controls(hostup, role_client):
+    vps_id = pick_vps(hostup, allocated=True)
+    synced(hostup)
+    url = reverse("inventory:vps-detail", args=[vps_id])
+
+    pages = {role: role_client(role).get(url).content.decode() for role in ["viewer", "operator", "auditor", "admin"]}
+
+    assert "Refresh next hop" not in pages["viewer"] and "Release…" not in pages["viewer"]
+    assert "Refresh next hop" in pages["operator"] and "Release…" not in pages["operator"]
+    assert "Action history" in pages["operator"] and "Action history" not in pages["viewer"]
+    assert "Refresh next hop" not in pages["auditor"]
+    assert "Refresh next hop" in pages["admin"] and "Release…" in pages["admin"]
+
+
+@pytest.mark.django_db
+def test_vps_page_shows_live_state_and_updates_the_snapshot(hostup, viewer_client):
+    vps_id = pick_vps(hostup, allocated=True)
+    synced(hostup)
+
+    response = viewer_client.get(reverse("inventory:vps-detail", args=[vps_id]))
+
+    snapshot = VpsSnapshot.objects.get(vps_id=vps_id)
+    assert snapshot.state_checked_at is not None
+    assert snapshot.routed_prefix in response.content.decode()
+    assert [c.path for c in hostup.calls] == [f"/api/v2/vps/{vps_id}/routed-ipv6"]
+
+
+@pytest.mark.django_db
+def test_vps_page_says_when_the_next_hop_differs(hostup, viewer_client):
+    synced(hostup)
+    stale = None
+    for snapshot in VpsSnapshot.objects.all():
+        response = viewer_client.get(reverse("inventory:vps-detail", args=[snapshot.vps_id]))
+        if VpsSnapshot.objects.get(vps_id=snapshot.vps_id).is_next_hop_stale:
+            stale = response
+            break
+
+    assert stale is not None, "the seed should have an allocation whose next hop differs"
+    assert "a refresh is due" in stale.content.decode()
+
+
+@pytest.mark.django_db
+def test_vps_page_shows_why_routed_ipv6_is_unavailable(hostup, viewer_client):
+    synced(hostup)
+    for snapshot in VpsSnapshot.objects.all():
+        response = viewer_client.get(reverse("inventory:vps-detail", args=[snapshot.vps_id]))
+        row = VpsSnapshot.objects.get(vps_id=snapshot.vps_id)
+        if row.routed_available is False and row.routed_reason:
+            assert f"Not available: {row.routed_reason}" in response.content.decode()
+            return
+    raise AssertionError("the seed should have a VPS without routed IPv6")
+
+
+@pytest.mark.django_db
+def test_unknown_vps_is_404(hostup, viewer_client):
+    assert viewer_client.get(reverse("inventory:vps-detail", args=[SOME_VPS])).status_code == 404
+    assert viewer_client.get("/vps/not-an-id/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_vps_page_survives_hostup_being_down(hostup, viewer_client):
+    vps_id = pick_vps(hostup, allocated=True)
+    synced(hostup)
+    hostup.fail_next("internal", count=5, path_prefix="/api/v2/vps")
+
+    response = viewer_client.get(reverse("inventory:vps-detail", args=[vps_id]))
+
+    assert response.status_code == 200
+    assert "Internal server error" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_list_reads_only_the_snapshot(hostup, viewer_client, django_assert_max_num_queries):
+    synced(hostup)
+    SyncRun.objects.update(finished_at="2999-01-01T00:00:00Z")  # fresh: no background refresh
+
+    with django_assert_max_num_queries(10):
+        response = viewer_client.get("/")
+
+    assert response.status_code == 200
+    assert hostup.calls == []
+    assert "hx-post" not in response.content.decode().split('id="vps-rows"')[1]
+
+
+@pytest.mark.django_db
+def test_stale_list_refreshes_in_the_background(hostup, viewer_client):
+    response = viewer_client.get("/")
+
+    assert "Refreshing from HostUp" in response.content.decode()
+    assert hostup.calls == []  # the first paint does not wait for HostUp
+
+    refreshed = viewer_client.post(reverse("inventory:refresh"), **HTMX)
+
+    assert refreshed.status_code == 200
+    page = refreshed.content.decode()
+    assert "Refreshing from HostUp" not in page
+    assert VpsSnapshot.objects.count() == len(hostup.vps_ids())
+    assert all(vps.name in page for vps in VpsSnapshot.objects.all())
+
+
+@pytest.mark.django_db
+def test_background_refresh_reads_the_stale_rows_on_screen(hostup, viewer_client):
+    synced(hostup)
+    on_screen = list(VpsSnapshot.objects.values_list("vps_id", flat=True)[:3])
+    hostup.reset_calls()
+
+    viewer_client.post(reverse("inventory:refresh"), {"vps_id": on_screen}, **HTMX)
+
+    state_paths = sorted(c.path for c in hostup.calls if c.path.endswith("/routed-ipv6") and "/vps/" in c.path)
+    assert state_paths == sorted(f"/api/v2/vps/{vps_id}/routed-ipv6" for vps_id in on_screen)
+
+
+@pytest.mark.django_db
+def test_failed_sync_says_so_in_words(hostup, viewer_client):
+    hostup.fail_next("internal", path_prefix="/api/v2/vps")
+
+    page = viewer_client.post(reverse("inventory:refresh"), **HTMX).content.decode()
+
+    assert "The last sync failed" in page
+    assert "has not been synced yet" in page
+
+
+@pytest.mark.django_db
+def test_list_search_and_filters(hostup, viewer_client):
+    hostup.add_vps(name="needle-box", primary_ip="192.0.2.250", power_state="stopped")
+    synced(hostup)
+
+    by_name = viewer_client.get("/", {"q": "needle"}, **HTMX).content.decode()
+    by_ip = viewer_client.get("/", {"q": "192.0.2.250"}, **HTMX).content.decode()
+    stopped = viewer_client.get("/", {"power": "stopped"}, **HTMX).content.decode()
+    nothing = viewer_client.get("/", {"q": "no-such-thing"}, **HTMX).content.decode()
+
+    assert "needle-box" in by_name and by_name.count("<tr>") == 2  # header + one row
+    assert "needle-box" in by_ip
+    assert "needle-box" in stopped
+    assert "No VPS matches this search" in nothing
+
+
+@pytest.mark.django_db
+def test_list_pages_by_50(viewer_client):
+    VpsSnapshot.objects.bulk_create(
+        VpsSnapshot(vps_id=f"vps_{i:026d}", name=f"box-{i:03d}", synced_at="2026-01-01T00:00:00Z") for i in range(120)
+    )
+
+    first = viewer_client.get("/").content.decode()
+    last = viewer_client.get("/", {"page": 3}).content.decode()
+
+    assert "box-049" in first and "box-050" not in first
+    assert "box-119" in last and "Page 3 of 3" in last
+
+
+@pytest.mark.django_db
+def test_has_routed_ipv6_filter(hostup, viewer_client):
+    vps_id = pick_vps(hostup, allocated=True)
+    services.inventory_sync()
+    name = VpsSnapshot.objects.get(vps_id=vps_id).name
+
+    with_routes = viewer_client.get("/", {"routed": "yes"}, **HTMX).content.decode()
+    without = viewer_client.get("/", {"routed": "no"}, **HTMX).content.decode()
+
+    assert name in with_routes and name not in without
+
+
+@pytest.mark.django_db
+def test_hostile_vps_name_is_shown_as_text_everywhere(hostup, operator_client, admin_client_role):
+    vps_id = hostup.add_vps(name=XSS)
+    synced(hostup)
+    operator_client.post(reverse("inventory:ipv6-allocate", args=[vps_id]), **HTMX)
+
+    pages = [
+        operator_client.get("/").content.decode(),
+        operator_client.get(reverse("inventory:vps-detail", args=[vps_id])).content.decode(),
+        admin_client_role.get(reverse("audit:audit-list")).content.decode(),
+    ]
+
+    for page in pages:
+        assert XSS not in page
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+@pytest.mark.django_db
+def test_api_token_never_reaches_a_page(hostup, settings, admin_client_role):
+    vps_id = pick_vps(hostup, allocated=False)
+    synced(hostup)
+    admin_client_role.post(reverse("inventory:ipv6-allocate", args=[vps_id]), **HTMX)
+
+    for url in ["/", reverse("inventory:vps-detail", args=[vps_id]), reverse("audit:audit-list")]:
+        assert settings.HOSTUP_API_TOKEN not in admin_client_role.get(url).content.decode()
+    assert settings.HOSTUP_API_TOKEN not in str(list(AuditRecord.objects.values()))
