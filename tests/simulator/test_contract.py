@@ -1,0 +1,373 @@
+"""Every kind of answer the simulator gives, checked against hostup-api/openapi.yaml.
+
+openapi-core checks that the operation declares the status, the Content-Type and the
+headers, and validates the body against the declared schema. The spec leaves every
+Problem member optional, so the eight members NOTES.md promises are checked here too.
+"""
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+import requests
+import yaml
+from openapi_core import Config, OpenAPI
+from openapi_core.contrib.requests import RequestsOpenAPIResponse
+from openapi_core.datatypes import RequestParameters
+from openapi_core.templating.paths.exceptions import PathError
+from openapi_core.templating.responses.exceptions import ResponseFinderError
+from openapi_core.validation.response.exceptions import DataValidationError
+from openapi_schema_validator import OAS31Validator
+from werkzeug.datastructures import Headers, ImmutableMultiDict
+
+from hostup_dash.simulator.server import Simulator, SimulatorConfig
+from tests.simulator.helpers import (
+    FULL,
+    PROBLEM_KEYS,
+    READ,
+    call,
+    find_vps,
+    is_active,
+    is_idle,
+    is_in_cooldown,
+    is_stale,
+    lacks_net0_ipv6,
+    routed,
+)
+
+SPEC_PATH = Path(__file__).resolve().parents[2].parent / "shared" / "hostup-api" / "openapi.yaml"
+# Requests are replayed to openapi-core as if sent to the spec's own server.
+SPEC_SERVER = "https://cloud.hostup.se"
+UNKNOWN_VPS = "vps_" + "0" * 26
+
+
+def _json_loads(value: bytes, **parameters: str) -> object:
+    return json.loads(value)
+
+
+@pytest.fixture(scope="module")
+def openapi() -> OpenAPI:
+    # openapi-core parses only plain application/json as JSON; problems come as application/problem+json.
+    config = Config(extra_media_type_deserializers={"application/problem+json": _json_loads})
+    return OpenAPI.from_file_path(str(SPEC_PATH), config=config)
+
+
+@pytest.fixture(scope="module")
+def problem_validator() -> OAS31Validator:
+    spec = yaml.safe_load(SPEC_PATH.read_text())
+    return OAS31Validator(spec["components"]["schemas"]["Problem"])
+
+
+@pytest.fixture
+def simulator() -> Iterator[Simulator]:
+    sim = Simulator(SimulatorConfig(vps_count=25, seed=3)).start()
+    yield sim
+    sim.stop()
+
+
+@dataclass
+class SpecRequest:
+    """openapi-core's Request protocol, describing what `requests` actually sent."""
+
+    host_url: str
+    path: str
+    method: str
+    parameters: RequestParameters
+    content_type: str
+    body: bytes | None
+
+    @classmethod
+    def from_sent(cls, sent: requests.PreparedRequest) -> "SpecRequest":
+        url = urlsplit(sent.url or "")
+        body = sent.body.encode() if isinstance(sent.body, str) else sent.body
+        return cls(
+            host_url=SPEC_SERVER,
+            path=url.path,
+            method=(sent.method or "").lower(),
+            parameters=RequestParameters(
+                query=ImmutableMultiDict(parse_qsl(url.query, keep_blank_values=True)),
+                header=Headers(dict(sent.headers)),
+            ),
+            content_type=sent.headers.get("Content-Type", ""),
+            body=body,
+        )
+
+
+def validate(openapi: OpenAPI, response: requests.Response) -> None:
+    openapi.validate_response(SpecRequest.from_sent(response.request), RequestsOpenAPIResponse(response))
+
+
+# --- scenarios: each returns one answer of a distinct kind -------------------------------
+
+
+def list_first_page(sim: Simulator) -> requests.Response:
+    return call(sim, "GET", "/api/v2/vps", params={"limit": 7})
+
+
+def list_last_page(sim: Simulator) -> requests.Response:
+    cursor = list_first_page(sim).json()["nextCursor"]
+    return call(sim, "GET", "/api/v2/vps", params={"limit": 100, "cursor": cursor})
+
+
+def list_filtered_to_nothing(sim: Simulator) -> requests.Response:
+    return call(sim, "GET", "/api/v2/vps", params={"primaryIp": "192.0.2.254", "name": "nobody"})
+
+
+def list_with_maintenance(sim: Simulator) -> requests.Response:
+    return call(sim, "GET", "/api/v2/vps", params={"include": "pendingMaintenance"})
+
+
+def list_bad_cursor(sim: Simulator) -> requests.Response:
+    return call(sim, "GET", "/api/v2/vps", params={"cursor": "bm9wZQ"})
+
+
+def list_bad_limit(sim: Simulator) -> requests.Response:
+    return call(sim, "GET", "/api/v2/vps", params={"limit": 101})
+
+
+def list_without_token(sim: Simulator) -> requests.Response:
+    return call(sim, "GET", "/api/v2/vps", headers={})
+
+
+def list_over_rate_limit(sim: Simulator) -> requests.Response:
+    sim.config.rate_limit = 1
+    call(sim, "GET", "/api/v2/vps")
+    return call(sim, "GET", "/api/v2/vps")
+
+
+def list_injected_rate_limit(sim: Simulator) -> requests.Response:
+    sim.fail_next("rate_limit", retry_after=5)
+    return call(sim, "GET", "/api/v2/vps")
+
+
+def list_injected_internal_error(sim: Simulator) -> requests.Response:
+    sim.fail_next("internal")
+    return call(sim, "GET", "/api/v2/vps")
+
+
+def get_vps(sim: Simulator) -> requests.Response:
+    return call(sim, "GET", f"/api/v2/vps/{sim.vps_ids()[0]}")
+
+
+def get_unknown_vps(sim: Simulator) -> requests.Response:
+    return call(sim, "GET", f"/api/v2/vps/{UNKNOWN_VPS}")
+
+
+def get_malformed_vps_id(sim: Simulator) -> requests.Response:
+    return call(sim, "GET", "/api/v2/vps/192.0.2.1")
+
+
+def get_vps_bad_token(sim: Simulator) -> requests.Response:
+    return call(sim, "GET", f"/api/v2/vps/{sim.vps_ids()[0]}", headers={"Authorization": "Bearer wrong"})
+
+
+def state_of(predicate: Callable[[dict], bool]) -> Callable[[Simulator], requests.Response]:
+    def scenario(sim: Simulator) -> requests.Response:
+        return call(sim, "GET", routed(find_vps(sim, predicate)))
+    return scenario
+
+
+def state_of_unknown_vps(sim: Simulator) -> requests.Response:
+    return call(sim, "GET", routed(UNKNOWN_VPS))
+
+
+def allocate_new(sim: Simulator) -> requests.Response:
+    return call(sim, "POST", routed(find_vps(sim, is_idle)))
+
+
+def allocate_existing(sim: Simulator) -> requests.Response:
+    return call(sim, "POST", routed(find_vps(sim, is_active)), json={"action": "allocate"})
+
+
+def refresh_next_hop(sim: Simulator) -> requests.Response:
+    return call(sim, "POST", routed(find_vps(sim, is_stale)), json={"action": "refresh_next_hop"})
+
+
+def allocate_rack_id_too_long(sim: Simulator) -> requests.Response:
+    return call(sim, "POST", routed(sim.vps_ids()[0]), json={"rackId": "r" * 51})
+
+
+def allocate_body_not_json(sim: Simulator) -> requests.Response:
+    return call(sim, "POST", routed(sim.vps_ids()[0]), data="{oops",
+                headers={**FULL, "Content-Type": "application/json"})
+
+
+def allocate_with_read_token(sim: Simulator) -> requests.Response:
+    return call(sim, "POST", routed(sim.vps_ids()[0]), headers=READ)
+
+
+def allocate_unknown_vps(sim: Simulator) -> requests.Response:
+    return call(sim, "POST", routed(UNKNOWN_VPS))
+
+
+def allocate_without_net0_ipv6(sim: Simulator) -> requests.Response:
+    return call(sim, "POST", routed(find_vps(sim, lacks_net0_ipv6)))
+
+
+def allocate_in_cooldown(sim: Simulator) -> requests.Response:
+    return call(sim, "POST", routed(find_vps(sim, is_in_cooldown)))
+
+
+def refresh_without_allocation(sim: Simulator) -> requests.Response:
+    return call(sim, "POST", routed(find_vps(sim, is_idle)), json={"action": "refresh_next_hop"})
+
+
+def allocate_injected_rate_limit(sim: Simulator) -> requests.Response:
+    sim.fail_next("rate_limit", path_prefix="/api/v2/vps/")
+    return call(sim, "POST", routed(sim.vps_ids()[0]))
+
+
+def release(sim: Simulator) -> requests.Response:
+    return call(sim, "DELETE", routed(find_vps(sim, is_active)))
+
+
+def release_nothing(sim: Simulator) -> requests.Response:
+    return call(sim, "DELETE", routed(find_vps(sim, is_idle)))
+
+
+def release_with_read_token(sim: Simulator) -> requests.Response:
+    return call(sim, "DELETE", routed(sim.vps_ids()[0]), headers=READ)
+
+
+def release_unknown_vps(sim: Simulator) -> requests.Response:
+    return call(sim, "DELETE", routed(UNKNOWN_VPS))
+
+
+def account_state(sim: Simulator) -> requests.Response:
+    return call(sim, "GET", "/api/v2/routed-ipv6")
+
+
+def account_state_mirrored(sim: Simulator) -> requests.Response:
+    sim.config.mirror_allocations = True
+    return call(sim, "GET", "/api/v2/routed-ipv6")
+
+
+def account_state_without_token(sim: Simulator) -> requests.Response:
+    return call(sim, "GET", "/api/v2/routed-ipv6", headers={})
+
+
+def account_state_injected_internal_error(sim: Simulator) -> requests.Response:
+    sim.fail_next("internal")
+    return call(sim, "GET", "/api/v2/routed-ipv6")
+
+
+def release_pool(sim: Simulator) -> requests.Response:
+    return call(sim, "DELETE", "/api/v2/routed-ipv6/ripv6_" + "0" * 26)
+
+
+def delete_route(sim: Simulator) -> requests.Response:
+    return call(sim, "DELETE", "/api/v2/routed-ipv6/routes/ripv6rt_" + "0" * 26)
+
+
+DECLARED = [
+    # (scenario, status, problem code or None for a success)
+    (list_first_page, 200, None),
+    (list_last_page, 200, None),
+    (list_filtered_to_nothing, 200, None),
+    (list_with_maintenance, 200, None),
+    (list_bad_cursor, 400, "invalid_cursor"),
+    (list_bad_limit, 400, "invalid_request"),
+    (list_without_token, 401, "unauthorized"),
+    (list_over_rate_limit, 429, "rate_limit_exceeded"),
+    (list_injected_rate_limit, 429, "rate_limit_exceeded"),
+    (list_injected_internal_error, 500, "internal_error"),
+    (get_vps, 200, None),
+    (get_unknown_vps, 404, "vps_not_found"),
+    (get_malformed_vps_id, 404, "vps_not_found"),
+    (get_vps_bad_token, 401, "unauthorized"),
+    (state_of(is_idle), 200, None),
+    (state_of(is_stale), 200, None),
+    (state_of(is_in_cooldown), 200, None),
+    (state_of(lacks_net0_ipv6), 200, None),
+    (state_of_unknown_vps, 404, "vps_not_found"),
+    (allocate_new, 201, None),
+    (allocate_existing, 200, None),
+    (refresh_next_hop, 200, None),
+    (allocate_rack_id_too_long, 400, "invalid_request"),
+    (allocate_body_not_json, 400, "invalid_request"),
+    (allocate_with_read_token, 403, "forbidden"),
+    (allocate_unknown_vps, 404, "vps_not_found"),
+    (allocate_without_net0_ipv6, 409, "vps_not_ready"),
+    (allocate_in_cooldown, 409, "routed_ipv6_cooldown"),
+    (refresh_without_allocation, 409, "routed_ipv6_not_allocated"),
+    (allocate_injected_rate_limit, 429, "rate_limit_exceeded"),
+    (release, 200, None),
+    (release_nothing, 200, None),
+    (release_with_read_token, 403, "forbidden"),
+    (release_unknown_vps, 404, "vps_not_found"),
+    (account_state, 200, None),
+    (account_state_mirrored, 200, None),
+    (account_state_without_token, 401, "unauthorized"),
+    (account_state_injected_internal_error, 500, "internal_error"),
+    (release_pool, 404, "not_found"),
+    (delete_route, 404, "not_found"),
+]
+
+
+def _scenario_id(case: tuple[Callable[[Simulator], requests.Response], int, str | None]) -> str:
+    scenario, status, code = case
+    return f"{scenario.__qualname__.split('.')[0]}-{status}-{code or 'ok'}"
+
+
+@pytest.mark.parametrize("case", DECLARED, ids=[_scenario_id(case) for case in DECLARED])
+def test_answer_matches_the_spec(openapi: OpenAPI, simulator: Simulator,
+                                 case: tuple[Callable[[Simulator], requests.Response], int, str | None]) -> None:
+    scenario, status, code = case
+    response = scenario(simulator)
+    assert response.status_code == status, response.text
+    validate(openapi, response)
+    if code is not None:
+        assert response.json()["code"] == code
+        assert response.json().keys() >= PROBLEM_KEYS
+
+
+def test_state_scenarios_cover_distinct_states(simulator: Simulator) -> None:
+    """The four GET scenarios above must not quietly land on the same kind of VPS."""
+    chosen = {find_vps(simulator, predicate) for predicate in (is_idle, is_stale, is_in_cooldown, lacks_net0_ipv6)}
+    assert len(chosen) == 4
+
+
+def test_rate_limited_answer_carries_the_documented_headers(openapi: OpenAPI, simulator: Simulator) -> None:
+    response = list_over_rate_limit(simulator)
+    validate(openapi, response)
+    assert {"Retry-After", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"} <= response.headers.keys()
+
+
+def _undeclared_answers(sim: Simulator) -> list[requests.Response]:
+    sim.fail_next("unavailable")
+    unavailable = call(sim, "GET", "/api/v2/vps")
+    sim.fail_next("bad_gateway")
+    bad_gateway = call(sim, "GET", "/api/v2/vps")
+    return [
+        unavailable,
+        bad_gateway,
+        call(sim, "GET", "/api/v2/orders"),
+        call(sim, "PATCH", routed(sim.vps_ids()[0])),
+        call(sim, "POST", "/api/v2/routed-ipv6", json={"action": "allocate_pool"}),
+    ]
+
+
+def test_undeclared_statuses_are_still_problem_documents(openapi: OpenAPI, simulator: Simulator,
+                                                         problem_validator: OAS31Validator) -> None:
+    """502/503 (a proxy in front of HostUp), unknown paths and 405s are not in the spec: check the Problem schema."""
+    answers = _undeclared_answers(simulator)
+    assert [answer.status_code for answer in answers] == [503, 502, 404, 405, 405]
+    for answer in answers:
+        with pytest.raises((PathError, ResponseFinderError)):  # the spec has no entry for it
+            validate(openapi, answer)
+        assert answer.headers["Content-Type"] == "application/problem+json"
+        problem_validator.validate(answer.json())
+        assert answer.json().keys() >= PROBLEM_KEYS
+
+
+@pytest.mark.parametrize("kind", ["malformed", "wrong_shape"])
+def test_injected_garbage_fails_validation(openapi: OpenAPI, simulator: Simulator, kind: str) -> None:
+    """A control: the validator really rejects bodies that break the contract."""
+    simulator.fail_next(kind)
+    response = call(simulator, "GET", "/api/v2/vps")
+    assert response.status_code == 200
+    with pytest.raises(DataValidationError):
+        validate(openapi, response)
