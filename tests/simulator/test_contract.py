@@ -83,6 +83,7 @@ class SpecRequest:
     def from_sent(cls, sent: requests.PreparedRequest) -> "SpecRequest":
         url = urlsplit(sent.url or "")
         body = sent.body.encode() if isinstance(sent.body, str) else sent.body
+        assert body is None or isinstance(body, bytes)  # these tests never stream a body
         return cls(
             host_url=SPEC_SERVER,
             path=url.path,
@@ -91,7 +92,7 @@ class SpecRequest:
                 query=ImmutableMultiDict(parse_qsl(url.query, keep_blank_values=True)),
                 header=Headers(dict(sent.headers)),
             ),
-            content_type=sent.headers.get("Content-Type", ""),
+            content_type=str(sent.headers.get("Content-Type", "")),
             body=body,
         )
 
