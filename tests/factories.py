@@ -22,3 +22,20 @@ def synced(simulator: Simulator) -> Simulator:
     services.inventory_sync(quick=True)
     simulator.reset_calls()
     return simulator
+
+
+AUTH_ACTIONS = ("login", "login_failed", "logout")
+
+
+def action_trail() -> list[tuple[str, str]]:
+    """(action, outcome) of every audit record except login events, oldest first."""
+    from hostup_dash.audit.models import AuditRecord
+
+    return list(AuditRecord.objects.exclude(action__in=AUTH_ACTIONS).order_by("id").values_list("action", "outcome"))
+
+
+def last_record():
+    """The newest audit record that is not a login event."""
+    from hostup_dash.audit.models import AuditRecord
+
+    return AuditRecord.objects.exclude(action__in=AUTH_ACTIONS).order_by("-id").first()

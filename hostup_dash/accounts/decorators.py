@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 
 from hostup_dash.audit import services as audit
 from hostup_dash.core.http import client_ip
+from hostup_dash.hostup import HostupError
 
 from .roles import user_role
 
@@ -23,14 +24,10 @@ def permission_required_audited(perm: str, *, action: str) -> Callable:
             if request.user.has_perm(perm):
                 return view(request, *args, **kwargs)
             role = user_role(request.user) or "no role"
-            audit.audit_refusal_record(
-                actor=request.user,
-                action=action,
-                vps_id=kwargs.get("vps_id", ""),
-                client_ip=client_ip(request),
-                code=PERMISSION_DENIED,
-                detail=f"The {role} role may not do this ({perm}).",
-            )
+            problem = HostupError(code=PERMISSION_DENIED, title="Not allowed", status=403,
+                                  detail=f"The {role} role may not do this ({perm}).")
+            audit.audit_refusal_record(actor=request.user, action=action, vps_id=kwargs.get("vps_id", ""),
+                                       client_ip=client_ip(request), problem=problem)
             raise PermissionDenied
 
         return wrapper

@@ -1,12 +1,29 @@
 from django import forms
 
 from .models import AuditRecord
+from .selectors import AuditFilters
 
 
 class AuditFilterForm(forms.Form):
-    """Filters of the audit list, read from GET parameters so a view can be bookmarked."""
+    """Filters of the audit list, read from GET parameters so a view can be bookmarked and shared."""
 
     vps = forms.CharField(required=False, max_length=255, label="VPS id or name")
     actor = forms.CharField(required=False, max_length=150)
     action = forms.ChoiceField(required=False, choices=[("", "Any")] + AuditRecord.Action.choices)
     outcome = forms.ChoiceField(required=False, choices=[("", "Any")] + AuditRecord.Outcome.choices)
+    prefix = forms.CharField(required=False, max_length=64)
+    date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    before = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    after = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("date_from") and cleaned.get("date_to") and cleaned["date_from"] > cleaned["date_to"]:
+            self.add_error("date_to", "The end date is before the start date.")
+        return cleaned
+
+    def filters(self) -> AuditFilters:
+        """The valid filters; a field that did not validate filters nothing (its error is shown)."""
+        valid = {name: value for name, value in self.cleaned_data.items() if value and name not in self.errors}
+        return AuditFilters(**{name: valid[name] for name in AuditFilters.__dataclass_fields__ if name in valid})

@@ -1,8 +1,22 @@
-"""The audit log: one record per attempted routed-IPv6 action, refusals included."""
+"""The audit log: append-only, hash-chained records of every routed-IPv6 action,
+every refusal and every login.
 
-from django.conf import settings
+An action leaves two records: its intent, committed before HostUp is called, and
+its outcome, appended after (pointing back at the intent). No record is ever
+updated or deleted: a trigger in Postgres refuses both (migration 0002).
+"""
+
+import hashlib
+import json
+from datetime import timezone as dt_timezone
+from typing import Any
+
 from django.db import models
+from django.db.models import F
+from django.db.models.functions import Upper
 from django.utils import timezone
+
+GENESIS_HASH = "0" * 64
 
 
 class AuditRecord(models.Model):
@@ -10,47 +24,70 @@ class AuditRecord(models.Model):
         ALLOCATE = "allocate", "Allocate"
         REFRESH_NEXT_HOP = "refresh_next_hop", "Refresh next hop"
         RELEASE = "release", "Release"
+        LOGIN = "login", "Log in"
+        LOGIN_FAILED = "login_failed", "Failed login"
+        LOGOUT = "logout", "Log out"
+        EXPORT_AUDIT = "export_audit", "Export audit log"
         # Page views appear only when refused.
         VIEW_INVENTORY = "view_inventory", "View inventory"
         VIEW_HISTORY = "view_history", "View VPS history"
         VIEW_AUDIT = "view_audit", "View audit log"
-        EXPORT_AUDIT = "export_audit", "Export audit log"
 
     class Outcome(models.TextChoices):
+        PENDING = "pending", "Sent, no outcome recorded"
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Failed"
-        # Also the state of an intent whose outcome has not been written (yet, or ever).
         UNKNOWN = "unknown", "Unknown"
         REFUSED = "refused", "Refused"
 
+    # The id orders the chain: records are inserted one at a time under a lock.
+    id = models.BigAutoField(primary_key=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
-    # Null while the upstream call is out; a record left so by a killed worker stays "unknown".
-    completed_at = models.DateTimeField(null=True, blank=True, editable=False)
-    # The actor outlives the user row: keep copies of the name and role.
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, editable=False)
+    # The outcome record of an action points at its intent record.
+    intent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="outcomes",
+                               editable=False)
+    # The actor outlives the user row: no FK constraint, plus copies of the name and role.
+    actor = models.ForeignKey("auth.User", null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False,
+                              related_name="+", editable=False)
     actor_name = models.CharField(max_length=150, editable=False)
     actor_role = models.CharField(max_length=32, blank=True, editable=False)
-    client_ip = models.GenericIPAddressField(null=True, blank=True, editable=False)
+    client_ip = models.CharField(max_length=45, blank=True, editable=False)
     vps_id = models.CharField(max_length=64, blank=True, editable=False)
     vps_name = models.CharField(max_length=255, blank=True, editable=False)
     action = models.CharField(max_length=32, choices=Action.choices, editable=False)
     request_body = models.JSONField(default=dict, blank=True, editable=False)
-    outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.UNKNOWN, editable=False)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, editable=False)
     http_status = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
     problem_code = models.CharField(max_length=64, blank=True, editable=False)
     problem_detail = models.TextField(blank=True, editable=False)
+    # The whole problem as HostUp (or our own check) described it, field errors included.
+    problem = models.JSONField(default=dict, blank=True, editable=False)
     hostup_request_id = models.CharField(max_length=64, blank=True, editable=False)
     result_prefix = models.CharField(max_length=64, blank=True, editable=False)
     result_next_hop = models.CharField(max_length=64, blank=True, editable=False)
     duration_ms = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    prev_hash = models.CharField(max_length=64, editable=False)
+    hash = models.CharField(max_length=64, unique=True, editable=False)
+
+    # Every field that goes into the hash, in a fixed order.
+    HASHED_FIELDS = (
+        "created_at", "intent_id", "actor_id", "actor_name", "actor_role", "client_ip", "vps_id", "vps_name",
+        "action", "request_body", "outcome", "http_status", "problem_code", "problem_detail", "problem",
+        "hostup_request_id", "result_prefix", "result_next_hop", "duration_ms",
+    )
 
     class Meta:
-        ordering = ["-created_at", "-id"]
+        ordering = ["-id"]
+        # Each filter of /audit/ has an index that also serves the newest-first keyset order.
         indexes = [
-            # The VPS page's history and the audit filters read newest-first per VPS.
-            models.Index(fields=["vps_id", "-created_at"], name="audit_vps_time_idx"),
-            models.Index(fields=["actor_name", "-created_at"], name="audit_actor_time_idx"),
-            models.Index(fields=["-created_at", "-id"], name="audit_time_idx"),
+            models.Index(fields=["vps_id", "-id"], name="audit_vps_idx"),
+            models.Index(Upper("vps_name"), F("id").desc(), name="audit_vps_name_idx"),
+            models.Index(fields=["actor_name", "-id"], name="audit_actor_idx"),
+            models.Index(fields=["action", "-id"], name="audit_action_idx"),
+            models.Index(fields=["outcome", "-id"], name="audit_outcome_idx"),
+            models.Index(fields=["result_prefix", "-id"], name="audit_prefix_idx"),
+            # Date ranges are turned into id ranges through this index.
+            models.Index(fields=["created_at"], name="audit_time_idx"),
         ]
         permissions = [
             ("view_vps_history", "Can see a VPS's action history"),
@@ -58,4 +95,16 @@ class AuditRecord(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.actor_name} {self.action} {self.vps_id} {self.outcome}"
+        return f"#{self.id} {self.created_at:%Y-%m-%d %H:%M:%S} {self.actor_name} {self.action} {self.outcome}"
+
+    def canonical_content(self) -> str:
+        """The record's content as one canonical JSON text (sorted keys, no spaces, UTC times)."""
+        content: dict[str, Any] = {}
+        for name in self.HASHED_FIELDS:
+            value = getattr(self, name)
+            content[name] = value.astimezone(dt_timezone.utc).isoformat() if name == "created_at" else value
+        return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+    def compute_hash(self) -> str:
+        """SHA-256 over the previous record's hash and this record's canonical content."""
+        return hashlib.sha256(f"{self.prev_hash}\n{self.canonical_content()}".encode()).hexdigest()

@@ -1,28 +1,140 @@
-"""Reads of the audit log."""
+"""Reads of the audit log: newest first, keyset-paged, every filter served by an index."""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from datetime import timezone as dt_timezone
 
-from .models import AuditRecord
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Upper
 
+from .models import GENESIS_HASH, AuditRecord
+
+Outcome = AuditRecord.Outcome
+PAGE_SIZE = 50
 VPS_HISTORY_LIMIT = 50
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    vps: str = ""  # a VPS id or a name (any case)
+    actor: str = ""
+    action: str = ""
+    outcome: str = ""
+    prefix: str = ""
+    date_from: date | None = None
+    date_to: date | None = None  # inclusive
+
+    def as_dict(self) -> dict[str, str]:
+        """The filters that are set, as strings (for URLs, export headers and audit bodies)."""
+        values = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        return {name: str(value) for name, value in values.items() if value}
+
+
+def _visible() -> QuerySet[AuditRecord]:
+    """All records but the intents whose outcome is recorded: the outcome record repeats them."""
+    has_outcome = Exists(AuditRecord.objects.filter(intent=OuterRef("pk")))
+    return AuditRecord.objects.exclude(Q(outcome=Outcome.PENDING) & has_outcome)
+
+
+def _first_id_at_or_after(moment: datetime) -> int | None:
+    return AuditRecord.objects.filter(created_at__gte=moment).order_by("created_at").values_list("id", flat=True).first()
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=dt_timezone.utc)
+
+
+def audit_filtered(filters: AuditFilters) -> QuerySet[AuditRecord]:
+    """Records matching the filters, unordered."""
+    records = _visible()
+    if filters.vps:
+        if filters.vps.startswith("vps_"):
+            records = records.filter(vps_id=filters.vps)
+        else:
+            records = records.annotate(vps_name_upper=Upper("vps_name")).filter(vps_name_upper=filters.vps.upper())
+    if filters.actor:
+        records = records.filter(actor_name=filters.actor)
+    if filters.action:
+        records = records.filter(action=filters.action)
+    if filters.outcome == Outcome.UNKNOWN:
+        # An intent with no outcome record (a killed worker, or still in flight) is unknown too.
+        records = records.filter(outcome__in=[Outcome.UNKNOWN, Outcome.PENDING])
+    elif filters.outcome:
+        records = records.filter(outcome=filters.outcome)
+    if filters.prefix:
+        records = records.filter(result_prefix=filters.prefix)
+    # Ids grow with time (appends are serialised), so a date range is an id range: one
+    # short look-up in the created_at index, then the id order serves the page.
+    if filters.date_from:
+        first = _first_id_at_or_after(_day_start(filters.date_from))
+        records = records.filter(id__gte=first) if first is not None else records.none()
+    if filters.date_to:
+        after = _first_id_at_or_after(_day_start(filters.date_to + timedelta(days=1)))
+        if after is not None:
+            records = records.filter(id__lt=after)
+    return records
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    records: list[AuditRecord]
+    older_than: int | None  # pass as `before` for the next older page, None on the oldest
+    newer_than: int | None  # pass as `after` for the next newer page, None on the newest
+
+
+def audit_page(filters: AuditFilters, *, before: int | None = None, after: int | None = None,
+               size: int = PAGE_SIZE) -> AuditPage:
+    """One page, newest first, found by keyset (no OFFSET, no COUNT)."""
+    records = audit_filtered(filters)
+    if after is not None:
+        # Walking towards newer records: read upwards, then flip to newest-first.
+        rows = list(records.filter(id__gt=after).order_by("id")[: size + 1])
+        has_newer, rows = len(rows) > size, rows[:size][::-1]
+        has_older = bool(rows) and records.filter(id__lt=rows[-1].id).exists()
+    else:
+        if before is not None:
+            records = records.filter(id__lt=before)
+        rows = list(records.order_by("-id")[: size + 1])
+        has_older, rows = len(rows) > size, rows[:size]
+        has_newer = before is not None and bool(rows) and audit_filtered(filters).filter(id__gt=rows[0].id).exists()
+    return AuditPage(
+        records=rows,
+        older_than=rows[-1].id if has_older else None,
+        newer_than=rows[0].id if has_newer else None,
+    )
+
+
+def audit_export_rows(filters: AuditFilters) -> Iterator[AuditRecord]:
+    """Every matching record, newest first, streamed through a server-side cursor."""
+    return audit_filtered(filters).order_by("-id").iterator(chunk_size=2000)
 
 
 def audit_for_vps(*, vps_id: str, limit: int = VPS_HISTORY_LIMIT) -> list[AuditRecord]:
     """A VPS's own action history, newest first."""
-    return list(AuditRecord.objects.filter(vps_id=vps_id).order_by("-created_at", "-id")[:limit])
+    return list(_visible().filter(vps_id=vps_id).order_by("-id")[:limit])
 
 
-def audit_list(*, vps: str = "", actor: str = "", action: str = "", outcome: str = "") -> QuerySet[AuditRecord]:
-    """Audit records matching the filters, newest first. `vps` matches an id or a name."""
-    records = AuditRecord.objects.order_by("-created_at", "-id")
-    if vps:
-        records = records.filter(vps_id=vps) if vps.startswith("vps_") else records.filter(vps_name__iexact=vps)
-    if actor:
-        records = records.filter(actor_name=actor)
-    if action:
-        records = records.filter(action=action)
-    if outcome:
-        records = records.filter(outcome=outcome)
-    return records
+@dataclass(frozen=True)
+class ChainCheck:
+    """Whether one record's hash and its link to the record before it hold."""
+
+    hash_matches: bool
+    link_matches: bool
+    previous_id: int | None
+
+    @property
+    def is_intact(self) -> bool:
+        return self.hash_matches and self.link_matches
+
+
+def audit_record_chain_check(record: AuditRecord) -> ChainCheck:
+    previous = AuditRecord.objects.filter(id__lt=record.id).order_by("-id").values_list("id", "hash").first()
+    expected_prev = previous[1] if previous else GENESIS_HASH
+    return ChainCheck(
+        hash_matches=record.compute_hash() == record.hash,
+        link_matches=record.prev_hash == expected_prev,
+        previous_id=previous[0] if previous else None,
+    )

@@ -1,7 +1,9 @@
-"""Writing audit records. Called only by other services, never by views.
+"""Appending audit records. Called only by other services (and the auth signal handlers).
 
-Each function writes in autocommit mode: the record is committed when it returns,
-so an intent survives a timeout or a killed worker.
+Every append commits on its own: an intent is durable before HostUp is called,
+so a timeout or a killed worker still leaves it (outcome unknown). Appends are
+serialised by a transaction-level advisory lock, so the hash chain stays a single
+line however many workers write at once.
 """
 
 from __future__ import annotations
@@ -9,21 +11,55 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import connection, transaction
 from django.utils import timezone
 
 from hostup_dash.accounts.roles import user_role
+from hostup_dash.core.locks import lock_key
 from hostup_dash.hostup import HostupError
 
-from .models import AuditRecord
+from .models import GENESIS_HASH, AuditRecord
 
 Outcome = AuditRecord.Outcome
+CHAIN_LOCK = "audit-chain-head"
+
+
+def audit_append(**fields: Any) -> AuditRecord:
+    """Insert one record at the head of the hash chain and commit it."""
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            # Released at commit: the next writer reads this record's hash as its prev_hash.
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock_key(CHAIN_LOCK)])
+        head = AuditRecord.objects.order_by("-id").values_list("hash", flat=True).first()
+        record = AuditRecord(**fields, created_at=timezone.now(), prev_hash=head or GENESIS_HASH)
+        record.hash = record.compute_hash()
+        record.save(force_insert=True)
+    return record
 
 
 def _actor_fields(actor: AbstractBaseUser | AnonymousUser) -> dict[str, Any]:
     return {
-        "actor": actor if actor.is_authenticated else None,
+        "actor_id": actor.pk if actor.is_authenticated else None,
         "actor_name": actor.get_username() if actor.is_authenticated else "anonymous",
         "actor_role": user_role(actor),
+    }
+
+
+def _problem_fields(problem: HostupError) -> dict[str, Any]:
+    return {
+        "http_status": problem.status,
+        "problem_code": problem.code,
+        "problem_detail": " — ".join(p for p in [problem.title, problem.detail] if p),
+        "problem": {
+            "status": problem.status,
+            "code": problem.code,
+            "title": problem.title,
+            "detail": problem.detail,
+            "errors": [{"pointer": e.pointer, "detail": e.detail, "code": e.code} for e in problem.errors],
+            "requestId": problem.request_id,
+            "retryAfter": problem.retry_after,
+        },
+        "hostup_request_id": problem.request_id or "",
     }
 
 
@@ -36,21 +72,14 @@ def audit_intent_record(
     request_body: dict[str, Any],
     client_ip: str | None,
 ) -> AuditRecord:
-    """Record that an action is about to be sent upstream (outcome unknown until finished)."""
-    return AuditRecord.objects.create(
-        **_actor_fields(actor),
-        action=action,
-        vps_id=vps_id,
-        vps_name=vps_name,
-        request_body=request_body,
-        client_ip=client_ip,
-        outcome=Outcome.UNKNOWN,
-    )
+    """Record that an action is about to be sent upstream; its outcome follows as its own record."""
+    return audit_append(**_actor_fields(actor), action=action, vps_id=vps_id, vps_name=vps_name,
+                   request_body=request_body, client_ip=client_ip or "", outcome=Outcome.PENDING)
 
 
 def audit_outcome_record(
     *,
-    record: AuditRecord,
+    intent: AuditRecord,
     outcome: str,
     duration_ms: int,
     http_status: int | None = None,
@@ -59,30 +88,13 @@ def audit_outcome_record(
     result_prefix: str = "",
     result_next_hop: str = "",
 ) -> AuditRecord:
-    """Move an intent record to its final outcome: the one update a record ever gets."""
-    record.outcome = outcome
-    record.completed_at = timezone.now()
-    record.duration_ms = duration_ms
-    record.http_status = problem.status if problem else http_status
-    record.problem_code = problem.code if problem else ""
-    record.problem_detail = _problem_text(problem) if problem else ""
-    record.hostup_request_id = (problem.request_id if problem else hostup_request_id) or ""
-    record.result_prefix = result_prefix
-    record.result_next_hop = result_next_hop
-    record.save(
-        update_fields=[
-            "outcome",
-            "completed_at",
-            "duration_ms",
-            "http_status",
-            "problem_code",
-            "problem_detail",
-            "hostup_request_id",
-            "result_prefix",
-            "result_next_hop",
-        ]
-    )
-    return record
+    """Append an action's outcome, copying the intent's who/what so each record reads on its own."""
+    copied = {name: getattr(intent, name) for name in
+              ("actor_id", "actor_name", "actor_role", "client_ip", "vps_id", "vps_name", "action", "request_body")}
+    result = _problem_fields(problem) if problem else {"http_status": http_status,
+                                                      "hostup_request_id": hostup_request_id or ""}
+    return audit_append(**copied, **result, intent=intent, outcome=outcome, duration_ms=duration_ms,
+                   result_prefix=result_prefix, result_next_hop=result_next_hop)
 
 
 def audit_refusal_record(
@@ -93,27 +105,27 @@ def audit_refusal_record(
     vps_name: str = "",
     request_body: dict[str, Any] | None = None,
     client_ip: str | None,
-    code: str,
-    detail: str,
+    problem: HostupError,
 ) -> AuditRecord:
     """Record an attempt refused before reaching HostUp (permission, busy VPS, bad input)."""
-    now = timezone.now()
-    return AuditRecord.objects.create(
-        **_actor_fields(actor),
-        action=action,
-        vps_id=vps_id,
-        vps_name=vps_name,
-        request_body=request_body or {},
-        client_ip=client_ip,
-        outcome=Outcome.REFUSED,
-        created_at=now,
-        completed_at=now,
-        duration_ms=0,
-        problem_code=code,
-        problem_detail=detail,
-    )
+    # Nothing reached HostUp, so no HTTP status is recorded; the problem keeps ours.
+    fields = _problem_fields(problem) | {"http_status": None}
+    return audit_append(**_actor_fields(actor), **fields, action=action, vps_id=vps_id, vps_name=vps_name,
+                   request_body=request_body or {}, client_ip=client_ip or "", outcome=Outcome.REFUSED, duration_ms=0)
 
 
-def _problem_text(problem: HostupError) -> str:
-    parts = [problem.title, problem.detail] + [f"{e.pointer}: {e.detail}" for e in problem.errors]
-    return " — ".join(part for part in parts if part)
+def audit_auth_record(*, action: str, username: str, actor: AbstractBaseUser | None, client_ip: str | None) -> AuditRecord:
+    """Record a login, a failed login or a logout."""
+    failed = action == AuditRecord.Action.LOGIN_FAILED
+    fields = _actor_fields(actor) if actor is not None else {"actor_id": None, "actor_name": username,
+                                                              "actor_role": ""}
+    return audit_append(**fields, action=action, client_ip=client_ip or "",
+                   outcome=Outcome.FAILED if failed else Outcome.SUCCEEDED)
+
+
+def audit_export_record(*, actor: AbstractBaseUser, filters: dict[str, Any], export_format: str,
+                        client_ip: str | None) -> AuditRecord:
+    """Record that someone exported the audit log, and which part of it."""
+    return audit_append(**_actor_fields(actor), action=AuditRecord.Action.EXPORT_AUDIT,
+                   request_body={"format": export_format, "filters": filters}, client_ip=client_ip or "",
+                   outcome=Outcome.SUCCEEDED)

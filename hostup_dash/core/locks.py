@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from django.db import connection
 
 
-def _lock_key(name: str) -> int:
+def lock_key(name: str) -> int:
     """A stable signed 64-bit key for a lock name (Python's hash() varies per process)."""
     return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
 
@@ -21,7 +21,7 @@ def advisory_lock(name: str) -> Iterator[bool]:
     Session-level (not transaction-level) so the lock is held across the
     several short transactions of one action, and the HostUp call between them.
     """
-    key = _lock_key(name)
+    key = lock_key(name)
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
         acquired = bool(cursor.fetchone()[0])

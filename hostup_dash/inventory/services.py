@@ -152,15 +152,16 @@ def _run_action(
             raise HostupError(code=NOT_CONFIRMED, title="Not confirmed", detail=NOT_CONFIRMED_DETAIL,
                               errors=(FieldError(pointer="/confirm", detail=NOT_CONFIRMED_DETAIL, code="required"),))
     except HostupError as problem:
-        audit.audit_refusal_record(**refusal, code=problem.code, detail=problem.detail)
+        audit.audit_refusal_record(**refusal, problem=problem)
         raise
 
     with advisory_lock(f"vps-action:{vps_id}") as acquired:
         if not acquired:
-            audit.audit_refusal_record(**refusal, code=VPS_BUSY, detail=VPS_BUSY_DETAIL)
-            raise HostupError(code=VPS_BUSY, title="This VPS is busy", detail=VPS_BUSY_DETAIL, status=409)
+            busy = HostupError(code=VPS_BUSY, title="This VPS is busy", detail=VPS_BUSY_DETAIL, status=409)
+            audit.audit_refusal_record(**refusal, problem=busy)
+            raise busy
 
-        record = audit.audit_intent_record(actor=actor, action=action, vps_id=vps_id, vps_name=vps_name,
+        intent = audit.audit_intent_record(actor=actor, action=action, vps_id=vps_id, vps_name=vps_name,
                                            request_body=body, client_ip=client_ip)
         client = hostup_client()
         started = time.monotonic()
@@ -168,15 +169,15 @@ def _run_action(
             state, message = call(client)
         except HostupError as problem:
             outcome = Outcome.UNKNOWN if problem.is_outcome_unknown else Outcome.FAILED
-            audit.audit_outcome_record(record=record, outcome=outcome, duration_ms=_ms_since(started),
+            audit.audit_outcome_record(intent=intent, outcome=outcome, duration_ms=_ms_since(started),
                                        problem=problem)
             raise
         finally:
             client.close()
 
         allocation = state.allocation if state else None
-        audit.audit_outcome_record(
-            record=record,
+        record = audit.audit_outcome_record(
+            intent=intent,
             outcome=Outcome.SUCCEEDED,
             duration_ms=_ms_since(started),
             http_status=client.last_status,

@@ -8,11 +8,11 @@ from django.test import Client
 from django.urls import reverse
 
 from hostup_dash.audit.models import AuditRecord
-from hostup_dash.core.locks import _lock_key
+from hostup_dash.core.locks import lock_key
 from hostup_dash.inventory import services
 from hostup_dash.inventory.models import VpsSnapshot
 from hostup_dash.inventory.services import VPS_BUSY_DETAIL
-from tests.factories import pick_vps, synced
+from tests.factories import action_trail, last_record, pick_vps, synced
 
 Outcome = AuditRecord.Outcome
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -45,12 +45,13 @@ def test_operator_allocates_and_the_panel_shows_the_prefix(hostup, operator_clie
     response = operator_client.post(_url("ipv6-allocate", free_vps), **HTMX)
 
     assert response.status_code == 200
-    record = AuditRecord.objects.get()
+    assert action_trail() == [("allocate", Outcome.PENDING), ("allocate", Outcome.SUCCEEDED)]
+    record = last_record()
     assert (record.outcome, record.http_status, record.action) == (Outcome.SUCCEEDED, 201, "allocate")
     assert record.result_prefix and record.result_prefix in response.content.decode()
     assert record.actor_name == "operator" and record.actor_role == "operator"
     assert record.vps_name == VpsSnapshot.objects.get(vps_id=free_vps).name
-    assert record.completed_at and record.duration_ms is not None
+    assert record.intent_id is not None and record.duration_ms is not None
     assert record.client_ip == "127.0.0.1"
     assert response["HX-Trigger"] == "ipv6-changed"
     assert len(_posts(hostup, free_vps)) == 1
@@ -69,7 +70,7 @@ def test_rack_id_is_sent_and_recorded(hostup, operator_client, free_vps):
     operator_client.post(_url("ipv6-allocate", free_vps), {"rack_id": "stockholm-a"}, **HTMX)
 
     assert b'"rackId": "stockholm-a"' in _posts(hostup, free_vps)[0].body
-    assert AuditRecord.objects.get().request_body == {"action": "allocate", "rackId": "stockholm-a"}
+    assert last_record().request_body == {"action": "allocate", "rackId": "stockholm-a"}
 
 
 @pytest.mark.django_db
@@ -77,7 +78,7 @@ def test_operator_refreshes_the_next_hop(hostup, operator_client, allocated_vps)
     response = operator_client.post(_url("ipv6-refresh-next-hop", allocated_vps), **HTMX)
 
     assert response.status_code == 200
-    record = AuditRecord.objects.get()
+    record = last_record()
     assert (record.outcome, record.http_status, record.action) == (Outcome.SUCCEEDED, 200, "refresh_next_hop")
     snapshot = VpsSnapshot.objects.get(vps_id=allocated_vps)
     assert snapshot.next_hop == snapshot.suggested_next_hop == record.result_next_hop
@@ -93,7 +94,7 @@ def test_admin_releases_and_the_cooldown_shows(hostup, admin_client_role, alloca
     assert "cooldown" in page and "Cooldown until" in page
     snapshot = VpsSnapshot.objects.get(vps_id=allocated_vps)
     assert snapshot.allocation_status == "cooldown" and snapshot.is_in_cooldown
-    record = AuditRecord.objects.get()
+    record = last_record()
     assert (record.outcome, record.action, record.http_status) == (Outcome.SUCCEEDED, "release", 200)
     assert len(_posts(hostup, allocated_vps, "DELETE")) == 1
 
@@ -104,7 +105,7 @@ def test_release_without_confirmation_is_refused(hostup, admin_client_role, allo
 
     assert response.status_code == 400
     assert "confirm" in response.content.decode()
-    assert AuditRecord.objects.get().outcome == Outcome.REFUSED
+    assert action_trail() == [("release", Outcome.REFUSED)]
     assert _posts(hostup, allocated_vps, "DELETE") == []
 
 
@@ -113,8 +114,9 @@ def test_operator_cannot_release(hostup, operator_client, allocated_vps):
     response = operator_client.post(_url("ipv6-release", allocated_vps), {"confirm": "release"}, **HTMX)
 
     assert response.status_code == 403
-    record = AuditRecord.objects.get()
-    assert (record.outcome, record.problem_code, record.vps_id) == (Outcome.REFUSED, "permission_denied", allocated_vps)
+    assert action_trail() == [("release", Outcome.REFUSED)]
+    record = last_record()
+    assert (record.problem_code, record.vps_id) == ("permission_denied", allocated_vps)
     assert hostup.calls == []
 
 
@@ -125,8 +127,10 @@ def test_too_long_rack_id_shows_a_field_error_and_sends_nothing(hostup, operator
     assert response.status_code == 400
     assert 'id="rack-id-error"' in response.content.decode()
     assert "at most 50 characters" in response.content.decode()
-    record = AuditRecord.objects.get()
-    assert (record.outcome, record.problem_code) == (Outcome.REFUSED, "invalid_rack_id")
+    assert action_trail() == [("allocate", Outcome.REFUSED)]
+    record = last_record()
+    assert record.problem_code == "invalid_rack_id"
+    assert record.problem["errors"][0]["pointer"] == "/rackId"
     assert hostup.calls == []
 
 
@@ -138,7 +142,7 @@ def test_upstream_conflict_is_shown_and_recorded_as_failed(hostup, operator_clie
     response = operator_client.post(_url("ipv6-refresh-next-hop", allocated_vps), **HTMX)
 
     assert response.status_code == 409
-    record = AuditRecord.objects.get()
+    record = last_record()
     assert (record.outcome, record.http_status, record.problem_code) == (Outcome.FAILED, 409, "routed_ipv6_not_allocated")
     assert record.hostup_request_id.startswith("req_")
     assert "Routed IPv6 not allocated" in response.content.decode()
@@ -152,7 +156,7 @@ def test_rate_limited_action_says_when_to_retry(hostup, operator_client, free_vp
 
     assert response.status_code == 429
     assert "HostUp is rate-limiting us, try again in 7 s" in response.content.decode()
-    record = AuditRecord.objects.get()
+    record = last_record()
     assert (record.outcome, record.http_status) == (Outcome.FAILED, 429)
 
 
@@ -166,9 +170,8 @@ def test_timeout_leaves_unknown_outcome(hostup, settings, operator_client, free_
     assert response.status_code == 504
     page = response.content.decode()
     assert "outcome is unknown" in page and "Re-check state" in page
-    record = AuditRecord.objects.get()
-    assert (record.outcome, record.problem_code) == (Outcome.UNKNOWN, "timeout")
-    assert record.completed_at is not None
+    assert action_trail() == [("allocate", Outcome.PENDING), ("allocate", Outcome.UNKNOWN)]
+    assert last_record().problem_code == "timeout"
 
 
 @pytest.mark.django_db(transaction=True)
@@ -176,14 +179,14 @@ def test_busy_vps_is_refused_and_not_sent(hostup, operator_client, free_vps):
     other = connections.create_connection("default")
     try:
         with other.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_lock(%s)", [_lock_key(f"vps-action:{free_vps}")])
+            cursor.execute("SELECT pg_advisory_lock(%s)", [lock_key(f"vps-action:{free_vps}")])
         response = operator_client.post(_url("ipv6-allocate", free_vps), **HTMX)
     finally:
         other.close()
 
     assert response.status_code == 409
     assert VPS_BUSY_DETAIL in response.content.decode()
-    assert AuditRecord.objects.get().problem_code == "vps_busy"
+    assert last_record().problem_code == "vps_busy"
     assert hostup.calls == []
 
 
@@ -209,8 +212,8 @@ def test_concurrent_allocations_send_exactly_one(hostup, make_user, free_vps):
 
     assert len(_posts(hostup, free_vps)) == 1
     assert sorted(statuses) == [200, 409, 409, 409, 409]
-    outcomes = sorted(AuditRecord.objects.values_list("outcome", flat=True))
-    assert outcomes == [Outcome.REFUSED] * 4 + [Outcome.SUCCEEDED]
+    outcomes = sorted(outcome for _, outcome in action_trail())
+    assert outcomes == [Outcome.PENDING] + [Outcome.REFUSED] * 4 + [Outcome.SUCCEEDED]
 
 
 @pytest.mark.django_db

@@ -113,9 +113,9 @@ def test_only_one_sync_runs_at_a_time(hostup):
 
 
 def _key(name: str) -> int:
-    from hostup_dash.core.locks import _lock_key
+    from hostup_dash.core.locks import lock_key
 
-    return _lock_key(name)
+    return lock_key(name)
 
 
 @pytest.mark.django_db

@@ -1,0 +1,31 @@
+"""Logins, failed logins and logouts go to the audit log, beside the routed-IPv6 actions."""
+
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.dispatch import receiver
+
+from hostup_dash.core.http import client_ip
+
+from . import services
+from .models import AuditRecord
+
+Action = AuditRecord.Action
+
+
+@receiver(user_logged_in)
+def _logged_in(sender, request, user, **kwargs) -> None:
+    services.audit_auth_record(action=Action.LOGIN, username=user.get_username(), actor=user,
+                               client_ip=client_ip(request) if request else None)
+
+
+@receiver(user_logged_out)
+def _logged_out(sender, request, user, **kwargs) -> None:
+    if user is not None:
+        services.audit_auth_record(action=Action.LOGOUT, username=user.get_username(), actor=user,
+                                   client_ip=client_ip(request) if request else None)
+
+
+@receiver(user_login_failed)
+def _login_failed(sender, credentials, request=None, **kwargs) -> None:
+    # `credentials` has the password already masked by Django; only the username is kept.
+    services.audit_auth_record(action=Action.LOGIN_FAILED, username=str(credentials.get("username", ""))[:150],
+                               actor=None, client_ip=client_ip(request) if request else None)
