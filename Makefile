@@ -10,7 +10,7 @@ export HOSTUP_API_URL ?= http://127.0.0.1:8765
 export HOSTUP_API_TOKEN ?= sim-full-token
 export DEMO_PASSWORD ?=
 
-.PHONY: run test db clean
+.PHONY: run test serve screenshots db clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,9 +24,27 @@ run: $(VENV)/.installed db
 	bin/run-dev
 
 # Tests run with production-like settings (DEBUG off), against the simulator on a free port.
+# The browser tests drive Debian's Chromium (never `playwright install`: there is no internet).
 test: $(VENV)/.installed db
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 	DEBUG=False SECRET_KEY=test-only-secret HOSTUP_API_URL=http://127.0.0.1:9 HOSTUP_API_TOKEN=unset \
 		$(PY) -m pytest
+
+# Production: gunicorn, DEBUG off, everything else from the environment (README: "Production").
+WEB_WORKERS ?= 2
+BIND ?= 127.0.0.1:8000
+serve: $(VENV)/.installed db
+	DEBUG=False $(PY) manage.py ensure_database
+	DEBUG=False $(PY) manage.py migrate --no-input -v 0
+	DEBUG=False $(PY) manage.py collectstatic --no-input -v 0
+	DEBUG=False $(VENV)/bin/gunicorn hostup_dash.wsgi --workers $(WEB_WORKERS) --bind $(BIND) \
+		--access-logfile - --forwarded-allow-ips "$${FORWARDED_ALLOW_IPS:-127.0.0.1}"
+
+# docs/screenshots/*.png, taken by the browser-test setup (live server + simulator + Postgres).
+screenshots: $(VENV)/.installed db
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+	DEBUG=False SECRET_KEY=test-only-secret HOSTUP_API_URL=http://127.0.0.1:9 HOSTUP_API_TOKEN=unset \
+		$(PY) -m pytest tests/browser -m screenshots -q
 
 clean:
 	rm -rf $(VENV) .pytest_cache

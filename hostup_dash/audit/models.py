@@ -27,6 +27,8 @@ class AuditRecord(models.Model):
         LOGIN = "login", "Log in"
         LOGIN_FAILED = "login_failed", "Failed login"
         LOGOUT = "logout", "Log out"
+        LOGIN_LOCKED_OUT = "login_locked_out", "Login locked out"
+        ROLE_CHANGE = "role_change", "Role change"
         EXPORT_AUDIT = "export_audit", "Export audit log"
         # Page views appear only when refused.
         VIEW_INVENTORY = "view_inventory", "View inventory"

@@ -115,8 +115,8 @@ def audit_refusal_record(
 
 
 def audit_auth_record(*, action: str, username: str, actor: AbstractBaseUser | None, client_ip: str | None) -> AuditRecord:
-    """Record a login, a failed login or a logout."""
-    failed = action == AuditRecord.Action.LOGIN_FAILED
+    """Record a login, a failed or locked-out login, or a logout."""
+    failed = action in (AuditRecord.Action.LOGIN_FAILED, AuditRecord.Action.LOGIN_LOCKED_OUT)
     fields = _actor_fields(actor) if actor is not None else {"actor_id": None, "actor_name": username,
                                                               "actor_role": ""}
     return audit_append(**fields, action=action, client_ip=client_ip or "",
@@ -129,3 +129,11 @@ def audit_export_record(*, actor: AbstractBaseUser, filters: dict[str, Any], exp
     return audit_append(**_actor_fields(actor), action=AuditRecord.Action.EXPORT_AUDIT,
                    request_body={"format": export_format, "filters": filters}, client_ip=client_ip or "",
                    outcome=Outcome.SUCCEEDED)
+
+
+def audit_role_change_record(*, actor: AbstractBaseUser, user: AbstractBaseUser, before: dict[str, Any],
+                             after: dict[str, Any], client_ip: str | None) -> AuditRecord:
+    """Record that an admin changed a user's role, groups or admin flags."""
+    return audit_append(**_actor_fields(actor), action=AuditRecord.Action.ROLE_CHANGE, client_ip=client_ip or "",
+                        request_body={"user": user.get_username(), "before": before, "after": after},
+                        outcome=Outcome.SUCCEEDED)

@@ -1,5 +1,6 @@
-"""Logins, failed logins and logouts go to the audit log, beside the routed-IPv6 actions."""
+"""Logins, failed logins, lockouts and logouts go to the audit log, beside the routed-IPv6 actions."""
 
+from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
@@ -29,3 +30,9 @@ def _login_failed(sender, credentials, request=None, **kwargs) -> None:
     # `credentials` has the password already masked by Django; only the username is kept.
     services.audit_auth_record(action=Action.LOGIN_FAILED, username=str(credentials.get("username", ""))[:150],
                                actor=None, client_ip=client_ip(request) if request else None)
+
+
+@receiver(user_locked_out)
+def _locked_out(sender, request, username, ip_address, **kwargs) -> None:
+    services.audit_auth_record(action=Action.LOGIN_LOCKED_OUT, username=str(username or "")[:150], actor=None,
+                               client_ip=ip_address)

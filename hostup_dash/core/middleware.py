@@ -8,8 +8,8 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django_htmx.http import HttpResponseClientRedirect
 
-# Reachable without a session: the login page itself, static files, the simulator never (it is its own server).
-PUBLIC_URL_NAMES = frozenset({"login"})
+# Reachable without a session: the login page and the load balancer's health check.
+PUBLIC_URL_NAMES = frozenset({"login", "healthz"})
 
 
 class LoginRequiredHtmxMiddleware:

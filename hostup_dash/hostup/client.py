@@ -6,6 +6,7 @@ returns a typed result or raises HostupError.
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -36,6 +37,9 @@ RACK_ID_MAX_LENGTH = 50
 PAGE_SIZE = 100
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 USER_AGENT = f"hostup-dash/{__version__}"
+_VPS_IN_PATH = re.compile(r"^/api/v2/vps/([^/]+)")
+
+logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -133,8 +137,10 @@ class HostupClient:
         max_retries: int = 2,
         max_retry_wait: float = 10.0,
         sleep: Callable[[float], None] = time.sleep,
+        actor: str = "",
     ) -> None:
         self._base_url = base_url.rstrip("/")
+        self._actor = actor  # who the calls are made for, in the log lines
         # A refused or black-holed connect should fail fast even when reads may be slow.
         self._timeout = (min(timeout, 5.0), timeout)
         self._max_retries = max_retries
@@ -237,9 +243,28 @@ class HostupClient:
         raise AssertionError("unreachable")  # the loop either returns or raises
 
     def _send(self, method: str, path: str, **kwargs: Any) -> Any:
-        """One HTTP exchange; writes go through here directly and are never retried."""
+        """One HTTP exchange, logged as one JSON line; writes come here directly and are never retried."""
         self.calls_made += 1
         self.last_status = None
+        self.last_request_id = None
+        started = time.monotonic()
+        error_code = ""
+        try:
+            return self._exchange(method, path, **kwargs)
+        except HostupError as error:
+            error_code = error.code
+            raise
+        finally:
+            vps = _VPS_IN_PATH.match(path)
+            logger.info(
+                "hostup %s %s -> %s", method, path, self.last_status or error_code,
+                extra={"event": "hostup_call", "method": method, "path": path, "status": self.last_status,
+                       "error_code": error_code, "duration_ms": round((time.monotonic() - started) * 1000, 1),
+                       "hostup_request_id": self.last_request_id, "vps_id": vps.group(1) if vps else None,
+                       "actor": self._actor},
+            )
+
+    def _exchange(self, method: str, path: str, **kwargs: Any) -> Any:
         try:
             response = self._session.request(method, self._base_url + path, timeout=self._timeout, **kwargs)
         except requests.ConnectTimeout:

@@ -47,6 +47,7 @@ VPS_BUSY_DETAIL = "Another action on this VPS is still running. Wait for it to f
 NOT_CONFIRMED = "not_confirmed"
 NOT_CONFIRMED_DETAIL = "Releasing starts a cooldown; confirm that you mean it."
 SYNC_LOCK = "inventory-sync"
+SYNC_ACTOR = "inventory-sync"  # names the sync's HostUp calls in the logs
 # Requests per rate-limit window the state pass leaves for people using the dashboard.
 RATE_LIMIT_RESERVE_MIN = 5
 RATE_LIMIT_RESERVE_SHARE = 0.2
@@ -55,12 +56,13 @@ MAX_PACING_WAIT_S = 30.0
 SNAPSHOT_BATCH = 1000
 
 
-def hostup_client() -> HostupClient:
+def hostup_client(*, actor: str = "") -> HostupClient:
     """A client configured from settings; one per unit of work (a Session is not thread-safe)."""
     return HostupClient(
         base_url=settings.HOSTUP_API_URL,
         token=settings.HOSTUP_API_TOKEN,
         timeout=settings.HOSTUP_TIMEOUT,
+        actor=actor,
     )
 
 
@@ -163,14 +165,15 @@ def _run_action(
 
         intent = audit.audit_intent_record(actor=actor, action=action, vps_id=vps_id, vps_name=vps_name,
                                            request_body=body, client_ip=client_ip)
-        client = hostup_client()
+        client = hostup_client(actor=actor.get_username())
         started = time.monotonic()
         try:
             state, message = call(client)
         except HostupError as problem:
             outcome = Outcome.UNKNOWN if problem.is_outcome_unknown else Outcome.FAILED
-            audit.audit_outcome_record(intent=intent, outcome=outcome, duration_ms=_ms_since(started),
-                                       problem=problem)
+            record = audit.audit_outcome_record(intent=intent, outcome=outcome, duration_ms=_ms_since(started),
+                                                problem=problem)
+            _log_outcome(record)
             raise
         finally:
             client.close()
@@ -185,6 +188,7 @@ def _run_action(
             result_prefix=(allocation.prefix or "") if allocation else "",
             result_next_hop=(allocation.next_hop or "") if allocation else "",
         )
+        _log_outcome(record)
     if snapshot is not None:
         if state is not None:
             _apply_state(snapshot, state, timezone.now())
@@ -192,6 +196,16 @@ def _run_action(
             snapshot.state_checked_at = None  # the state is no longer known; the page offers to re-check
         snapshot.save()
     return ActionResult(record=record, message=message)
+
+
+def _log_outcome(record: AuditRecord) -> None:
+    logger.info(
+        "routed-ipv6 %s on %s: %s", record.action, record.vps_id, record.outcome,
+        extra={"event": "action_outcome", "action": record.action, "vps_id": record.vps_id,
+               "actor": record.actor_name, "outcome": record.outcome, "status": record.http_status,
+               "problem_code": record.problem_code, "hostup_request_id": record.hostup_request_id,
+               "duration_ms": record.duration_ms, "audit_record": record.id},
+    )
 
 
 def _ms_since(started: float) -> int:
@@ -207,14 +221,14 @@ class VpsState:
     routed: RoutedIpv6State
 
 
-def vps_state_refresh(*, vps_id: str) -> VpsState:
+def vps_state_refresh(*, vps_id: str, actor: str = "") -> VpsState:
     """Read one VPS's routed-IPv6 state live and store it in its snapshot row. Raises HostupError.
 
     One upstream call when the VPS is in the snapshot; a VPS not yet synced costs a second
     call for its name and addresses.
     """
     check_vps_id(vps_id)
-    client = hostup_client()
+    client = hostup_client(actor=actor)
     try:
         routed = client.get_routed_ipv6(vps_id)
         snapshot = VpsSnapshot.objects.filter(vps_id=vps_id).first()
@@ -279,7 +293,7 @@ def inventory_sync(*, quick: bool = False, limit: int | None = None, vps_ids: It
         if not acquired:
             return SyncResult(run=None)
         run = SyncRun.objects.create()
-        client = hostup_client()
+        client = hostup_client(actor=SYNC_ACTOR)
         try:
             run.vps_count, account_note = _inventory_pass(client, run.started_at)
             notes = [account_note] if account_note else []

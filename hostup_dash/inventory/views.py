@@ -62,7 +62,7 @@ def vps_detail(request: HtmxHttpRequest, vps_id: str) -> HttpResponse:
         raise Http404("No such VPS")
     problem = None
     try:
-        services.vps_state_refresh(vps_id=vps_id)
+        services.vps_state_refresh(vps_id=vps_id, actor=request.user.get_username())
     except HostupError as error:
         if error.status == 404 and selectors.vps_get(vps_id=vps_id) is None:
             raise Http404("No such VPS") from None

@@ -3,6 +3,7 @@ from io import StringIO
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
+from django.test import RequestFactory
 
 from hostup_dash.accounts.roles import Role, user_role
 
@@ -15,7 +16,7 @@ def test_creates_one_user_per_role_with_the_given_password(monkeypatch):
     call_command("seed_demo", stdout=out)
 
     for role in Role:
-        user = authenticate(username=role.value, password="demo-pass-123")
+        user = authenticate(RequestFactory().post("/"), username=role.value, password="demo-pass-123")
         assert user is not None and user_role(user) == role.value
     assert "demo-pass-123" in out.getvalue()
 
@@ -29,6 +30,6 @@ def test_is_idempotent_and_prints_a_random_password_once(monkeypatch):
     call_command("seed_demo", stdout=second)
 
     password = first.getvalue().rsplit("password: ", 1)[1].strip()
-    assert authenticate(username="operator", password=password) is not None
+    assert authenticate(RequestFactory().post("/"), username="operator", password=password) is not None
     assert password not in second.getvalue()
     assert "unchanged" in second.getvalue()
