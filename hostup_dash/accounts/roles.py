@@ -22,6 +22,8 @@ RELEASE_IPV6 = "inventory.release_routed_ipv6"
 VIEW_VPS_HISTORY = "audit.view_vps_history"
 VIEW_AUDIT = "audit.view_auditrecord"
 EXPORT_AUDIT = "audit.export_auditrecord"
+# Managing users and their roles happens in the Django admin.
+MANAGE_USERS = ("auth.view_user", "auth.add_user", "auth.change_user", "auth.delete_user", "auth.view_group")
 
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     Role.VIEWER: (VIEW_INVENTORY,),
@@ -35,6 +37,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         VIEW_VPS_HISTORY,
         VIEW_AUDIT,
         EXPORT_AUDIT,
+        *MANAGE_USERS,
     ),
 }
 

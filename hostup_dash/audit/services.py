@@ -24,8 +24,21 @@ Outcome = AuditRecord.Outcome
 CHAIN_LOCK = "audit-chain-head"
 
 
+def _storable(value: Any) -> Any:
+    """The value with NUL characters replaced: PostgreSQL text and jsonb cannot hold them,
+    and an attempt carrying one must still be recorded."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_storable(key): _storable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_storable(item) for item in value]
+    return value
+
+
 def audit_append(**fields: Any) -> AuditRecord:
     """Insert one record at the head of the hash chain and commit it."""
+    fields = {name: value if name == "intent" else _storable(value) for name, value in fields.items()}
     with transaction.atomic():
         with connection.cursor() as cursor:
             # Released at commit: the next writer reads this record's hash as its prev_hash.

@@ -58,14 +58,20 @@ def check_vps_id(vps_id: str) -> None:
 
 
 def check_rack_id(rack_id: str | None) -> None:
-    if rack_id is not None and len(rack_id) > RACK_ID_MAX_LENGTH:
-        detail = f"Rack id must be at most {RACK_ID_MAX_LENGTH} characters."
-        raise HostupError(
-            code=INVALID_RACK_ID,
-            title="Invalid rack id",
-            detail=detail,
-            errors=(FieldError(pointer="/rackId", detail=detail, code="too_long"),),
-        )
+    if rack_id is None:
+        return
+    if len(rack_id) > RACK_ID_MAX_LENGTH:
+        detail, code = f"Rack id must be at most {RACK_ID_MAX_LENGTH} characters.", "too_long"
+    elif not rack_id.isprintable():
+        detail, code = "Rack id must not contain control characters.", "invalid_characters"
+    else:
+        return
+    raise HostupError(
+        code=INVALID_RACK_ID,
+        title="Invalid rack id",
+        detail=detail,
+        errors=(FieldError(pointer="/rackId", detail=detail, code=code),),
+    )
 
 
 def _parse_retry_after(response: requests.Response) -> float | None:

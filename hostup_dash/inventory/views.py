@@ -58,8 +58,6 @@ def _detail_context(vps_id: str, user, **extra) -> dict:
 @permission_required_audited(roles.VIEW_INVENTORY, action=Action.VIEW_INVENTORY)
 def vps_detail(request: HtmxHttpRequest, vps_id: str) -> HttpResponse:
     """The VPS page, with its routed-IPv6 state read live (htmx: the panel alone)."""
-    if not is_valid_vps_id(vps_id):
-        raise Http404("No such VPS")
     problem = None
     try:
         services.vps_state_refresh(vps_id=vps_id, actor=request.user.get_username())

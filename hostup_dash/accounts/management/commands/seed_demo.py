@@ -24,7 +24,8 @@ class Command(BaseCommand):
             user, is_new = User.objects.get_or_create(username=role.value)
             if is_new or os.environ.get("DEMO_PASSWORD"):
                 user.set_password(password)
-                user.is_staff = user.is_superuser = role == Role.ADMIN
+                # Admins manage users in the Django admin through their group's permissions, not as superusers.
+                user.is_staff = role == Role.ADMIN
                 user.save()
             user.groups.set([Group.objects.get(name=role.value)])
             if is_new:
