@@ -39,3 +39,33 @@ def last_record():
     from hostup_dash.audit.models import AuditRecord
 
     return AuditRecord.objects.exclude(action__in=AUTH_ACTIONS).order_by("-id").first()
+
+
+def run_together(work, *, threads: int) -> list:
+    """Run `work()` in several threads released at the same moment; return their results.
+
+    Each thread has its own database connection, closed when it is done. An exception in
+    a thread is returned as its result, for the test to assert on.
+    """
+    import threading
+
+    from django.db import connections
+
+    barrier = threading.Barrier(threads)
+    results: list = []
+
+    def run() -> None:
+        try:
+            barrier.wait()
+            results.append(work())
+        except Exception as error:  # noqa: BLE001 - handed to the test
+            results.append(error)
+        finally:
+            connections.close_all()
+
+    started = [threading.Thread(target=run) for _ in range(threads)]
+    for thread in started:
+        thread.start()
+    for thread in started:
+        thread.join()
+    return results

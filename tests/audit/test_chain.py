@@ -1,17 +1,16 @@
 """The hash chain: intact after real actions, broken by edits behind the trigger, single under concurrency."""
 
-import threading
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection, connections
+from django.db import connection
 from django.urls import reverse
 
 from hostup_dash.audit.models import GENESIS_HASH, AuditRecord
 from tests.audit.test_audit_list import record
-from tests.factories import pick_vps, synced
+from tests.factories import pick_vps, run_together, synced
 
 
 def _verify() -> str:
@@ -83,25 +82,8 @@ def test_detail_page_shows_a_broken_link(auditor_client):
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_appends_keep_one_chain():
-    errors: list[Exception] = []
-    barrier = threading.Barrier(8)
+    results = run_together(lambda: [record() for _ in range(10)], threads=8)
 
-    def append_many() -> None:
-        try:
-            barrier.wait()
-            for _ in range(10):
-                record()
-        except Exception as error:  # noqa: BLE001 - reported by the assertion below
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=append_many) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert errors == []
+    assert not [result for result in results if isinstance(result, Exception)]
     assert AuditRecord.objects.count() == 80
     assert _verify() == "80 records, chain intact"

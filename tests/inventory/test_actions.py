@@ -1,7 +1,5 @@
 """Allocate, refresh next hop and release, end to end: view, service, simulator, audit log."""
 
-import threading
-
 import pytest
 from django.db import connections
 from django.test import Client
@@ -12,7 +10,7 @@ from hostup_dash.core.locks import lock_key
 from hostup_dash.inventory import services
 from hostup_dash.inventory.models import VpsSnapshot
 from hostup_dash.inventory.services import VPS_BUSY_DETAIL
-from tests.factories import action_trail, last_record, pick_vps, synced
+from tests.factories import action_trail, last_record, pick_vps, run_together, synced
 
 Outcome = AuditRecord.Outcome
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -193,22 +191,12 @@ def test_busy_vps_is_refused_and_not_sent(hostup, operator_client, free_vps):
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_allocations_send_exactly_one(hostup, make_user, free_vps):
     hostup.config.latency_ms = 400
-    user = make_user("operator")
-    statuses: list[int] = []
-    barrier = threading.Barrier(5)
+    clients = [Client() for _ in range(5)]
+    for client in clients:
+        client.force_login(make_user("operator", username=f"operator{id(client)}"))
 
-    def allocate() -> None:
-        client = Client()
-        client.force_login(user)
-        barrier.wait()
-        statuses.append(client.post(_url("ipv6-allocate", free_vps), **HTMX).status_code)
-        connections.close_all()
-
-    threads = [threading.Thread(target=allocate) for _ in range(5)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    statuses = run_together(lambda: clients.pop().post(_url("ipv6-allocate", free_vps), **HTMX).status_code,
+                            threads=5)
 
     assert len(_posts(hostup, free_vps)) == 1
     assert sorted(statuses) == [200, 409, 409, 409, 409]
