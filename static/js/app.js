@@ -1,10 +1,68 @@
+// A few enhancements on top of server-rendered pages; every page works without them.
+
+// Screen-reader confirmations go through one polite live region in base.html.
+function announce(text) {
+  const region = document.getElementById("announcer");
+  if (region) region.textContent = text;
+}
+
 // Copy buttons: <button data-copy="text">. Delegated, so buttons swapped in by htmx work too.
-document.addEventListener("click", (event) => {
+// navigator.clipboard exists only on HTTPS and localhost; elsewhere fall back to a selected textarea.
+async function copyText(text) {
+  if (navigator.clipboard && window.isSecureContext) {
+    await navigator.clipboard.writeText(text);
+    return;
+  }
+  const area = document.createElement("textarea");
+  area.value = text;
+  area.setAttribute("readonly", "");
+  area.style.position = "fixed";
+  area.style.opacity = "0";
+  document.body.append(area);
+  area.select();
+  const copied = document.execCommand("copy");
+  area.remove();
+  if (!copied) throw new Error("the browser refused to copy");
+}
+
+document.addEventListener("click", async (event) => {
   const button = event.target.closest("[data-copy]");
-  if (!button || !navigator.clipboard) return;
-  navigator.clipboard.writeText(button.dataset.copy).then(() => {
-    const label = button.textContent;
+  if (!button) return;
+  button.dataset.label ??= button.textContent;
+  try {
+    await copyText(button.dataset.copy);
     button.textContent = "Copied";
-    setTimeout(() => { button.textContent = label; }, 1500);
-  });
+    announce(`Copied ${button.dataset.copy}`);
+  } catch {
+    button.textContent = "Copy failed: select the text";
+    announce("Copy failed; select the text and copy it by hand.");
+  }
+  clearTimeout(button.copyTimer);
+  button.copyTimer = setTimeout(() => { button.textContent = button.dataset.label; }, 1500);
 });
+
+// Relative times: <time class="relative" datetime="..." title="exact time">. The server writes a
+// fallback; here the text becomes "3 minutes ago" / "in 30 days" and stays current. The exact
+// time stays in the title, shown on hover.
+const relativeFormat = new Intl.RelativeTimeFormat("en", { numeric: "auto" });
+const UNITS = [["year", 31536000], ["month", 2592000], ["week", 604800], ["day", 86400], ["hour", 3600], ["minute", 60]];
+
+function describe(date) {
+  const seconds = (date.getTime() - Date.now()) / 1000;
+  if (Math.abs(seconds) < 45) return "just now";
+  for (const [unit, size] of UNITS) {
+    if (Math.abs(seconds) >= size) return relativeFormat.format(Math.round(seconds / size), unit);
+  }
+  return relativeFormat.format(Math.sign(seconds), "minute");
+}
+
+function refreshTimes(root) {
+  for (const time of root.querySelectorAll("time.relative[datetime]")) {
+    const date = new Date(time.getAttribute("datetime"));
+    if (!Number.isNaN(date.getTime())) time.textContent = describe(date);
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => refreshTimes(document));
+document.addEventListener("htmx:load", (event) => refreshTimes(event.detail.elt));
+setInterval(() => refreshTimes(document), 30000);
