@@ -45,7 +45,8 @@ def inventory_refresh(request: HtmxHttpRequest) -> HttpResponse:
     """The list's background refresh: the inventory pass, then the stale rows on screen."""
     on_screen = [vps_id for vps_id in request.POST.getlist("vps_id") if is_valid_vps_id(vps_id)]
     result = services.inventory_sync(vps_ids=selectors.stale_vps_ids(on_screen))
-    context = _list_context(request, request.POST) | {"refresh_skipped": result.skipped}
+    # `refreshed` stops the rows from asking again, even when the sync failed: no loop while HostUp is down.
+    context = _list_context(request, request.POST) | {"refresh_skipped": result.skipped, "refreshed": True}
     return render(request, "inventory/vps_list.html#vps-rows", context)
 
 

@@ -60,7 +60,6 @@ def test_times_read_as_relative_with_the_exact_time_on_hover(page: Page, live_se
     expect(checked).to_have_attribute("title", re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$"))
 
 
-@pytest.mark.xfail(reason="inventory_refresh never sets `refreshed`, so a failed sync re-triggers itself", strict=False)
 def test_list_says_when_hostup_is_down_and_stops_refreshing(page: Page, live_server, hostup, log_in_as):
     log_in_as("viewer")
     hostup.fail_next("unavailable", count=100)
