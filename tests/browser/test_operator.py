@@ -78,6 +78,8 @@ def test_operator_allocates_without_a_page_reload(page: Page, live_server, hostu
     expect(panel.locator(".spinner.htmx-indicator")).to_be_hidden()
     assert _still_same_page(page)
     expect(page.locator("#history tbody tr").first).to_contain_text("Allocate")
+    # The live region outside the replaced panel carries the outcome to screen readers.
+    expect(page.locator("#ipv6-announce")).to_have_text(re.compile(r"^Allocated [0-9a-f:]+/\d+\.$"))
 
 
 def test_operator_refreshes_the_next_hop(page: Page, live_server, hostup, log_in_as):

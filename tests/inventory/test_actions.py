@@ -52,6 +52,7 @@ def test_operator_allocates_and_the_panel_shows_the_prefix(hostup, operator_clie
     assert record.intent_id is not None and record.duration_ms is not None
     assert record.client_ip == "127.0.0.1"
     assert response["HX-Trigger"] == "ipv6-changed"
+    assert f'<div id="ipv6-announce" hx-swap-oob="innerHTML">Allocated {record.result_prefix}.</div>' in response.content.decode()
     assert len(_posts(hostup, free_vps)) == 1
 
 
