@@ -62,7 +62,9 @@ def _problem_fields(problem: HostupError) -> dict[str, Any]:
     return {
         "http_status": problem.status,
         "problem_code": problem.code,
-        "problem_detail": " — ".join(p for p in [problem.title, problem.detail] if p),
+        # HostUp's detail often repeats its title ("Too many requests" / "Too many requests.").
+        "problem_detail": problem.title if problem.detail.rstrip(".") == problem.title else
+        " — ".join(part for part in [problem.title, problem.detail] if part),
         "problem": {
             "status": problem.status,
             "code": problem.code,
