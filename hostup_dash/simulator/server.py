@@ -79,7 +79,7 @@ class _Injection:
     kind: str
     remaining: int
     path_prefix: str
-    retry_after: int
+    retry_after: int | None
 
 
 @dataclass(frozen=True)
@@ -256,8 +256,10 @@ def _injected_reply(injection: _Injection) -> Reply:
     if injection.kind == "wrong_shape":
         return Reply(200, b'["not", "the", "documented", "shape"]', JSON)
     if injection.kind == "rate_limit":
+        # retry_after=None leaves Retry-After out: clients then fall back to X-RateLimit-Reset.
+        retry = {} if injection.retry_after is None else {"Retry-After": str(injection.retry_after)}
         raise ApiProblem(429, "rate_limit_exceeded", "Too many requests.",
-                         headers={"Retry-After": str(injection.retry_after), "X-RateLimit-Remaining": "0"})
+                         headers={**retry, "X-RateLimit-Remaining": "0"})
     if injection.kind == "unavailable":
         raise ApiProblem(503, "service_unavailable", "The service is temporarily unavailable.")
     if injection.kind == "bad_gateway":
@@ -363,7 +365,7 @@ class Simulator:
         with self._calls_lock:
             return [call for call in self.calls if call.method == method and call.path.startswith(path_prefix)]
 
-    def fail_next(self, kind: str, *, count: int = 1, path_prefix: str = "/", retry_after: int = 1) -> None:
+    def fail_next(self, kind: str, *, count: int = 1, path_prefix: str = "/", retry_after: int | None = 1) -> None:
         """Answer the next `count` requests under `path_prefix` with an injected failure."""
         if kind not in FAILURE_KINDS:
             raise ValueError(f"Unknown failure kind {kind!r}; use one of {', '.join(FAILURE_KINDS)}.")

@@ -251,3 +251,15 @@ def unused_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def test_429_without_retry_after_waits_for_the_rate_limit_reset(simulator):
+    simulator.config.rate_window_s = 2.0
+    waits: list[float] = []
+    client = HostupClient(base_url=simulator.url, token=FULL_TOKEN, timeout=2, sleep=waits.append)
+    simulator.fail_next("rate_limit", path_prefix="/api/v2/vps", retry_after=None)
+
+    vps = client.get_vps(simulator.vps_ids()[0])
+
+    assert vps.id
+    assert len(waits) == 1 and 0 < waits[0] <= 2.0
