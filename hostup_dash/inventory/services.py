@@ -281,11 +281,14 @@ class SyncResult:
         return self.run is None
 
 
-def inventory_sync(*, quick: bool = False, limit: int | None = None, vps_ids: Iterable[str] | None = None) -> SyncResult:
+def inventory_sync(
+    *, quick: bool = False, limit: int | None = None, only: Callable[[], Iterable[str]] | None = None
+) -> SyncResult:
     """Refresh the snapshot: the inventory pass, then (unless quick) the state pass.
 
-    `limit` bounds the state pass; `vps_ids` restricts it to those VPSes (the rows on
-    a user's screen). Only one sync runs at a time across all workers; a second
+    `limit` bounds the state pass; `only`, called once the inventory pass is done, names
+    the VPSes the state pass may read (the stale rows on a user's screen, which may be
+    new rows). Only one sync runs at a time across all workers; a second
     caller returns at once with `skipped`. HostUp failures end the run as failed
     with the reason in words; they are not raised.
     """
@@ -298,6 +301,7 @@ def inventory_sync(*, quick: bool = False, limit: int | None = None, vps_ids: It
             run.vps_count, account_note = _inventory_pass(client, run.started_at)
             notes = [account_note] if account_note else []
             if not quick:
+                vps_ids = None if only is None else only()
                 run.states_checked, state_note = _state_pass(client, limit=limit, vps_ids=vps_ids)
                 notes += [state_note] if state_note else []
             run.status = SyncRun.Status.SUCCEEDED

@@ -11,7 +11,7 @@ from hostup_dash.audit import selectors as audit_selectors
 from hostup_dash.audit.models import AuditRecord
 from hostup_dash.core.htmx import HtmxHttpRequest, is_partial
 from hostup_dash.core.http import client_ip
-from hostup_dash.hostup import HostupError, is_valid_vps_id
+from hostup_dash.hostup import HostupError
 
 from . import selectors, services
 from .forms import VpsFilterForm
@@ -20,7 +20,7 @@ Action = AuditRecord.Action
 RELEASE_CONFIRMATION = "release"
 
 
-def _list_context(request: HtmxHttpRequest, params) -> dict:
+def _list_context(params) -> dict:
     form = VpsFilterForm(params, power_states=selectors.power_states())
     if form.is_valid():
         rows = selectors.vps_list(query=form.cleaned_data["q"], power_state=form.cleaned_data["power"],
@@ -36,17 +36,22 @@ def _list_context(request: HtmxHttpRequest, params) -> dict:
 @permission_required_audited(roles.VIEW_INVENTORY, action=Action.VIEW_INVENTORY)
 def vps_list(request: HtmxHttpRequest) -> HttpResponse:
     template = "inventory/vps_list.html#vps-rows" if is_partial(request) else "inventory/vps_list.html"
-    return render(request, template, _list_context(request, request.GET))
+    return render(request, template, _list_context(request.GET))
 
 
 @require_POST
 @permission_required_audited(roles.VIEW_INVENTORY, action=Action.VIEW_INVENTORY)
 def inventory_refresh(request: HtmxHttpRequest) -> HttpResponse:
     """The list's background refresh: the inventory pass, then the stale rows on screen."""
-    on_screen = [vps_id for vps_id in request.POST.getlist("vps_id") if is_valid_vps_id(vps_id)]
-    result = services.inventory_sync(vps_ids=selectors.stale_vps_ids(on_screen))
+
+    def stale_on_screen() -> list[str]:
+        # The page as it will look after the inventory pass: its rows may be new.
+        page = _list_context(request.POST)["page"]
+        return selectors.stale_vps_ids([vps.vps_id for vps in page.object_list])
+
+    result = services.inventory_sync(only=stale_on_screen)
     # `refreshed` stops the rows from asking again, even when the sync failed: no loop while HostUp is down.
-    context = _list_context(request, request.POST) | {"refresh_skipped": result.skipped, "refreshed": True}
+    context = _list_context(request.POST) | {"refresh_skipped": result.skipped, "refreshed": True}
     return render(request, "inventory/vps_list.html#vps-rows", context)
 
 

@@ -180,13 +180,32 @@ def test_stale_list_refreshes_in_the_background(hostup, viewer_client):
 @pytest.mark.django_db
 def test_background_refresh_reads_the_stale_rows_on_screen(hostup, viewer_client):
     synced(hostup)
-    on_screen = list(VpsSnapshot.objects.values_list("vps_id", flat=True)[:3])
-    hostup.reset_calls()
+    needle = VpsSnapshot.objects.order_by("name").first()
 
-    viewer_client.post(reverse("inventory:refresh"), {"vps_id": on_screen}, **HTMX)
+    viewer_client.post(reverse("inventory:refresh"), {"q": needle.name}, **HTMX)
 
-    state_paths = sorted(c.path for c in hostup.calls if c.path.endswith("/routed-ipv6") and "/vps/" in c.path)
-    assert state_paths == sorted(f"/api/v2/vps/{vps_id}/routed-ipv6" for vps_id in on_screen)
+    state_paths = [c.path for c in hostup.calls if c.path.endswith("/routed-ipv6") and "/vps/" in c.path]
+    assert state_paths == [f"/api/v2/vps/{needle.vps_id}/routed-ipv6"]
+
+
+@pytest.mark.django_db
+def test_first_refresh_reads_the_state_of_the_rows_it_brings(hostup, viewer_client):
+    page = viewer_client.post(reverse("inventory:refresh"), **HTMX).content.decode()
+
+    assert VpsSnapshot.objects.filter(state_checked_at__isnull=True).count() == 0
+    assert "never" not in page
+
+
+@pytest.mark.django_db
+def test_background_refresh_keeps_the_page_on_screen(hostup, viewer_client):
+    VpsSnapshot.objects.bulk_create(
+        VpsSnapshot(vps_id=f"vps_{i:026d}", name=f"box-{i:03d}", synced_at="2026-01-01T00:00:00Z") for i in range(120)
+    )
+    hostup.fail_next("internal", path_prefix="/api/v2/vps")  # the sync fails; the page must still be page 3
+
+    page = viewer_client.post(reverse("inventory:refresh"), {"page": 3}, **HTMX).content.decode()
+
+    assert "Page 3 of 3" in page
 
 
 @pytest.mark.django_db
