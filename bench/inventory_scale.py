@@ -1,0 +1,286 @@
+"""The VPS list at 10,000 VPSes: what the sync costs upstream, and list pages beside the naive way.
+
+    .venv/bin/python bench/inventory_scale.py [--vps 10000] [--repeat 7] [--naive-latency-ms 20]
+                                              [--paced-limit 500]
+
+Uses its own database (hostup_dash_bench_inventory; its snapshot is emptied at the start)
+and simulators started in this process on free ports. Page times are server time:
+requests go through Django's test client in this process, no network. Autovacuum is off
+on the project machine's Postgres, so the script vacuums the snapshot after each sync, as
+autovacuum would.
+
+1. The sync against 10,000 VPSes, rate limit high (100,000 / 60 s), no latency: the
+   inventory pass alone, then a full sync; upstream calls counted by the simulator.
+2. Bounded state passes against a fresh simulator with realistic rate limits: how many
+   states they read, whether they waited, and how many 429s HostUp sent (must be 0).
+3. List pages (first page, searches, a deep page) beside "the naive way": the same page,
+   but each of its 50 rows' routed-IPv6 state read live from HostUp (one call per row,
+   the simulator answering after a fixed latency).
+"""
+
+import argparse
+import gc
+import math
+import statistics
+import sys
+import time
+import types
+import warnings
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _setup import django_for_bench, median_ms, point_at_simulator, timings_ms, vacuum_analyze
+
+DATABASE = "hostup_dash_bench_inventory"
+TOKEN = "bench-inventory-token"
+LIST_PATH = "/api/v2/vps"
+ACCOUNT_PATH = "/api/v2/routed-ipv6"
+# (requests per window, window seconds, state pass limit or None for --paced-limit)
+PACED_RUNS = [(600, 60.0, None), (200, 5.0, 300)]
+
+
+def start_simulator(*, vps: int, rate_limit: int, rate_window_s: float, latency_ms: int = 0):
+    from hostup_dash.simulator.server import Simulator, SimulatorConfig
+
+    simulator = Simulator(SimulatorConfig(vps_count=vps, seed=1, full_token=TOKEN, latency_ms=latency_ms,
+                                          rate_limit=rate_limit, rate_window_s=rate_window_s)).start()
+    point_at_simulator(simulator.url, TOKEN)
+    return simulator
+
+
+def count_calls(simulator) -> dict[str, int]:
+    """The simulator's recorded calls by kind, and the most times any one VPS's state was read."""
+    kinds: Counter[str] = Counter()
+    per_vps: Counter[str] = Counter()
+    for call in simulator.calls:
+        if call.status == 429:
+            kinds["429"] += 1
+        if call.method == "GET" and call.path == LIST_PATH:
+            kinds["list pages"] += 1
+        elif call.method == "GET" and call.path == ACCOUNT_PATH:
+            kinds["account routes"] += 1
+        elif call.method == "GET" and call.path.endswith("/routed-ipv6"):
+            kinds["per-VPS states"] += 1
+            per_vps[call.path] += 1
+        else:
+            kinds["other"] += 1
+    kinds["total"] = len(simulator.calls)
+    kinds["most reads of one VPS"] = max(per_vps.values(), default=0)
+    return dict(kinds)
+
+
+def vacuum_snapshot() -> None:
+    """Each sync rewrites every row twice (the upsert, then the state); autovacuum would clean up after it."""
+    vacuum_analyze("inventory_vpssnapshot")
+
+
+def timed_sync(simulator, **kwargs):
+    from hostup_dash.inventory import services
+
+    simulator.reset_calls()
+    started = time.perf_counter()
+    result = services.inventory_sync(**kwargs)
+    seconds = time.perf_counter() - started
+    assert result.run is not None, "another sync held the lock"
+    vacuum_snapshot()
+    return result.run, seconds, count_calls(simulator)
+
+
+def sync_at_scale(vps: int, latency_ms: int) -> dict:
+    from django.db import connection
+
+    with connection.cursor() as cursor:  # an empty table, as on a first deployment
+        cursor.execute("TRUNCATE inventory_vpssnapshot, inventory_syncrun")
+    simulator = start_simulator(vps=vps, rate_limit=100_000, rate_window_s=60.0, latency_ms=latency_ms)
+    try:
+        quick = timed_sync(simulator, quick=True)
+        full = timed_sync(simulator)
+    finally:
+        simulator.stop()
+    return {"quick": quick, "full": full}
+
+
+def paced_pass(vps: int, rate_limit: int, window_s: float, limit: int):
+    """A bounded sync against a simulator whose rate limit is HostUp-like; counts the 429s."""
+    simulator = start_simulator(vps=vps, rate_limit=rate_limit, rate_window_s=window_s)
+    try:
+        return timed_sync(simulator, limit=limit)
+    finally:
+        simulator.stop()
+
+
+# --- the naive list ---------------------------------------------------------
+
+
+def naive_vps_list(request):
+    """The list page as it would be without a state snapshot: each row's routed IPv6 read live.
+
+    Same form, same rows, same template as the real view; only the 50 live calls differ.
+    """
+    from django.shortcuts import render
+
+    from hostup_dash.inventory import selectors
+    from hostup_dash.inventory.forms import VpsFilterForm
+    from hostup_dash.inventory.services import hostup_client
+
+    form = VpsFilterForm(request.GET, power_states=selectors.power_states())
+    if form.is_valid():
+        rows = selectors.vps_list(query=form.cleaned_data["q"], power_state=form.cleaned_data["power"],
+                                  has_routed_ipv6=form.has_routed_ipv6)
+        number = form.cleaned_data["page"]
+    else:
+        rows, number = selectors.vps_list(), 1
+    page = selectors.vps_page(rows, number=number)
+    client = hostup_client(actor=request.user.get_username())
+    try:
+        for vps in page.object_list:
+            state = client.get_routed_ipv6(vps.vps_id)
+            allocation = state.allocation
+            vps.routed_available = state.available
+            vps.routed_reason = state.reason or ""
+            vps.suggested_next_hop = state.suggested_next_hop or ""
+            vps.routed_prefix = (allocation.prefix or "") if allocation else ""
+            vps.allocation_status = (allocation.status or "") if allocation else ""
+            vps.next_hop = (allocation.next_hop or "") if allocation else ""
+            vps.cooldown_until = allocation.cooldown_until if allocation else None
+    finally:
+        client.close()
+    template = "inventory/vps_list.html#vps-rows" if request.htmx else "inventory/vps_list.html"
+    return render(request, template, {"form": form, "page": page, "sync": selectors.sync_status()})
+
+
+def naive_urlconf() -> str:
+    """The project's URLs plus /naive/, as a module Django can import by name."""
+    from django.contrib.auth.decorators import login_required
+    from django.urls import include, path
+
+    module = types.ModuleType("bench_inventory_urls")
+    module.urlpatterns = [path("naive/", login_required(naive_vps_list)), path("", include("hostup_dash.urls"))]
+    sys.modules[module.__name__] = module
+    return module.__name__
+
+
+def list_cases(deep_page: int) -> list[tuple[str, dict, dict]]:
+    """(name, GET parameters, extra headers) of the pages timed."""
+    htmx = {"HTTP_HX_REQUEST": "true"}
+    return [
+        ("first page", {}, {}),
+        ("search by name (q=web-1)", {"q": "web-1"}, {}),
+        ("search by IP (q=10.0.20.)", {"q": "10.0.20."}, {}),
+        ("search as you type (htmx rows only)", {"q": "db-2"}, htmx),
+        (f"deep page (page {deep_page})", {"page": deep_page}, {}),
+    ]
+
+
+def time_lists(vps: int, repeat: int, naive_latency_ms: int) -> list[tuple[str, int, float, float, float, float]]:
+    """(case, rows shown, ours median ms, ours fastest ms, naive ms at 0 ms latency, naive ms at the given latency).
+
+    Our pages are timed before the simulator starts: its 10,000 VPSes would otherwise sit
+    in this process's heap and lengthen every garbage collection, which a gunicorn worker
+    does not have to pay.
+    """
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+    from django.test import Client, override_settings
+
+    from hostup_dash.inventory import selectors
+
+    user, _ = get_user_model().objects.get_or_create(username="bench-viewer")
+    user.groups.set([Group.objects.get(name="viewer")])
+    client = Client()
+    client.force_login(user)
+
+    def get(url: str, params: dict, headers: dict):
+        def run():
+            response = client.get(url, params, **headers)
+            assert response.status_code == 200, (url, params, response.status_code)
+        return run
+
+    cases = list_cases(deep_page=math.ceil(vps / 50) * 3 // 4)
+    gc.collect()
+    ours = {name: timings_ms(get("/", params, headers), repeat) for name, params, headers in cases}
+    results = []
+    simulator = start_simulator(vps=vps, rate_limit=1_000_000, rate_window_s=60.0)
+    try:
+        with override_settings(ROOT_URLCONF=naive_urlconf()):
+            for name, params, headers in cases:
+                shown = len(selectors.vps_page(selectors.vps_list(query=params.get("q", "")),
+                                               number=params.get("page")).object_list)
+                simulator.config.latency_ms = 0
+                naive_floor = median_ms(get("/naive/", params, headers), repeat)
+                simulator.config.latency_ms = naive_latency_ms
+                naive = median_ms(get("/naive/", params, headers), repeat)
+                results.append((name, shown, statistics.median(ours[name]), min(ours[name]), naive_floor, naive))
+    finally:
+        simulator.stop()
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--vps", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--sync-latency-ms", type=int, default=0, help="simulator latency during the full sync")
+    parser.add_argument("--naive-latency-ms", type=int, default=20, help="simulator latency for the naive list")
+    parser.add_argument("--paced-limit", type=int, default=500, help="state pass limit for the 600 / 60 s run")
+    parser.add_argument("--lists-only", action="store_true",
+                        help="time the list pages on the snapshot an earlier run left, without syncing")
+    args = parser.parse_args()
+    # Static files are not served here; whitenoise's warning about a missing STATIC_ROOT is noise.
+    warnings.filterwarnings("ignore", message="No directory at")
+    django_for_bench(DATABASE)
+    if not args.lists_only:
+        time_syncs(args)
+    time_list_pages(args)
+
+
+def time_syncs(args) -> None:
+    inventory_calls = math.ceil(args.vps / 100) + 1
+    print(f"\nsync against {args.vps:,} VPSes (rate limit 100,000 / 60 s, latency {args.sync_latency_ms} ms)")
+    print(f"{'run':28} {'wall s':>8} {'VPSes':>7} {'states':>7} {'calls':>7} {'list':>6} {'acct':>5} "
+          f"{'per-VPS':>8} {'max/VPS':>8} {'429s':>5}")
+    scale = sync_at_scale(args.vps, args.sync_latency_ms)
+    for label, (run, seconds, calls) in (("inventory pass (--quick)", scale["quick"]),
+                                         ("full sync (both passes)", scale["full"])):
+        print(f"{label:28} {seconds:8.1f} {run.vps_count:7,} {run.states_checked:7,} {run.upstream_calls:7,} "
+              f"{calls.get('list pages', 0):6} {calls.get('account routes', 0):5} {calls.get('per-VPS states', 0):8,} "
+              f"{calls['most reads of one VPS']:8} {calls.get('429', 0):5}")
+    quick_run, quick_calls = scale["quick"][0], scale["quick"][2]
+    full_run, full_calls = scale["full"][0], scale["full"][2]
+    state_calls = full_calls.get("per-VPS states", 0)
+    print(f"  inventory pass: {quick_calls['total']} calls (goal ceil(N/100)+1 = {inventory_calls}): "
+          f"{'met' if quick_calls['total'] == inventory_calls else 'NOT met'}")
+    most = full_calls["most reads of one VPS"]
+    print(f"  state pass: {state_calls:,} calls for {full_run.states_checked:,} VPSes, at most {most} per VPS: "
+          f"{'met' if most <= 1 else 'NOT met'}; {full_run.status} {full_run.message}".rstrip())
+    assert quick_run.status == "succeeded", quick_run.message
+
+    print("\nbounded state passes at HostUp-like rate limits (fresh simulator each)")
+    print(f"{'limit':>12} {'--limit':>8} {'wall s':>7} {'states':>7} {'calls':>6} {'per-VPS':>8} {'429s':>5}  message")
+    for rate_limit, window_s, limit in PACED_RUNS:
+        run, seconds, calls = paced_pass(args.vps, rate_limit, window_s, limit or args.paced_limit)
+        print(f"{f'{rate_limit} / {window_s:g} s':>12} {limit or args.paced_limit:8} {seconds:7.1f} "
+              f"{run.states_checked:7} {calls['total']:6} {calls.get('per-VPS states', 0):8} {calls.get('429', 0):5}  "
+              f"{run.status}: {run.message or '—'}")
+
+
+def time_list_pages(args) -> None:
+    from hostup_dash.inventory.models import VpsSnapshot
+
+    if VpsSnapshot.objects.count() != args.vps:
+        raise SystemExit(f"the snapshot does not hold {args.vps:,} VPSes; run without --lists-only first")
+    vacuum_snapshot()
+    print(f"\nlist page, snapshot vs naive (one live routed-IPv6 call per row shown), median of {args.repeat}, "
+          "server time")
+    print(f"{'case':38} {'rows':>5} {'ours ms':>8} {'fastest':>8} {'naive 0 ms':>11} "
+          f"{f'naive {args.naive_latency_ms} ms':>12} {'naive / ours':>13}")
+    slowest = 0.0
+    for name, shown, ours, fastest, floor, naive in time_lists(args.vps, args.repeat, args.naive_latency_ms):
+        slowest = max(slowest, ours)
+        print(f"{name:38} {shown:5} {ours:8.1f} {fastest:8.1f} {floor:11.1f} {naive:12.1f} {naive / ours:12.1f}x")
+    print(f"  goal: list and search under 50 ms: {'met' if slowest < 50 else 'NOT met'} (slowest {slowest:.1f} ms)")
+
+
+if __name__ == "__main__":
+    main()
