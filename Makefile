@@ -32,13 +32,14 @@ test: $(VENV)/.installed db
 
 # Production: gunicorn, DEBUG off, everything else from the environment (README: "Production").
 WEB_WORKERS ?= 2
+WEB_THREADS ?= 4
 BIND ?= 127.0.0.1:8000
 serve: $(VENV)/.installed db
 	DEBUG=False $(PY) manage.py ensure_database
 	DEBUG=False $(PY) manage.py migrate --no-input -v 0
 	DEBUG=False $(PY) manage.py collectstatic --no-input -v 0
-	DEBUG=False $(VENV)/bin/gunicorn hostup_dash.wsgi --workers $(WEB_WORKERS) --bind $(BIND) \
-		--access-logfile - --forwarded-allow-ips "$${FORWARDED_ALLOW_IPS:-127.0.0.1}"
+	DEBUG=False $(VENV)/bin/gunicorn hostup_dash.wsgi --workers $(WEB_WORKERS) --threads $(WEB_THREADS) \
+		--bind $(BIND) --no-control-socket --access-logfile - --forwarded-allow-ips "$${FORWARDED_ALLOW_IPS:-127.0.0.1}"
 
 # docs/screenshots/*.png, taken by the browser-test setup (live server + simulator + Postgres).
 screenshots: $(VENV)/.installed db

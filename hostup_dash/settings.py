@@ -94,6 +94,10 @@ DATABASES = {
 }
 # Never wrap requests in a transaction: an audit intent must be committed before the HostUp call.
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# Reuse connections between requests (0: a new one each request), unless DATABASE_URL says
+# otherwise (`?conn_max_age=`); checked before reuse.
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -16,6 +16,7 @@ def _role_facts(user: User) -> dict[str, Any]:
     """What decides a user's rights: the role, the groups and the admin flags."""
     if user.pk is None:
         return {}
+    user.__dict__.pop("_hostup_role", None)  # the groups may have just changed
     return {
         "role": user_role(user),
         "groups": sorted(user.groups.values_list("name", flat=True)),

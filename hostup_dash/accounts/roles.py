@@ -46,10 +46,15 @@ _ROLE_ORDER = (Role.ADMIN, Role.OPERATOR, Role.AUDITOR, Role.VIEWER)
 
 
 def user_role(user: AbstractBaseUser | AnonymousUser) -> str:
-    """The role name recorded for a user: superusers count as admin, no group as ''."""
+    """The role name recorded for a user: superusers count as admin, no group as ''.
+
+    Kept on the user object, like Django's permission cache: one query per request, not
+    one per audit record and top bar.
+    """
     if not user.is_authenticated:
         return ""
-    if user.is_superuser:
-        return Role.ADMIN
-    names = set(user.groups.values_list("name", flat=True))
-    return next((str(role) for role in _ROLE_ORDER if role in names), "")
+    if not hasattr(user, "_hostup_role"):
+        names = set(user.groups.values_list("name", flat=True))
+        user._hostup_role = str(Role.ADMIN) if user.is_superuser else next(
+            (str(role) for role in _ROLE_ORDER if role in names), "")
+    return user._hostup_role

@@ -45,6 +45,7 @@ class VpsSnapshot(models.Model):
             models.Index(fields=["name", "vps_id"], name="vps_name_idx"),
             # The state pass reads the oldest-checked rows first.
             models.Index(fields=["state_checked_at"], name="vps_state_checked_idx"),
+            # The search box's trigram indexes are in migration 0002 (raw SQL).
         ]
         permissions = [
             ("allocate_routed_ipv6", "Can allocate routed IPv6"),

@@ -56,13 +56,18 @@ MAX_PACING_WAIT_S = 30.0
 SNAPSHOT_BATCH = 1000
 
 
-def hostup_client(*, actor: str = "") -> HostupClient:
+# A person is waiting on a page: never hold a web worker long on a 429's Retry-After.
+INTERACTIVE_RETRY_WAIT_S = 1.0
+
+
+def hostup_client(*, actor: str = "", max_retry_wait: float = 10.0) -> HostupClient:
     """A client configured from settings; one per unit of work (a Session is not thread-safe)."""
     return HostupClient(
         base_url=settings.HOSTUP_API_URL,
         token=settings.HOSTUP_API_TOKEN,
         timeout=settings.HOSTUP_TIMEOUT,
         actor=actor,
+        max_retry_wait=max_retry_wait,
     )
 
 
@@ -165,7 +170,7 @@ def _run_action(
 
         intent = audit.audit_intent_record(actor=actor, action=action, vps_id=vps_id, vps_name=vps_name,
                                            request_body=body, client_ip=client_ip)
-        client = hostup_client(actor=actor.get_username())
+        client = hostup_client(actor=actor.get_username(), max_retry_wait=INTERACTIVE_RETRY_WAIT_S)
         started = time.monotonic()
         try:
             state, message = call(client)
@@ -228,7 +233,7 @@ def vps_state_refresh(*, vps_id: str, actor: str = "") -> VpsState:
     call for its name and addresses.
     """
     check_vps_id(vps_id)
-    client = hostup_client(actor=actor)
+    client = hostup_client(actor=actor, max_retry_wait=INTERACTIVE_RETRY_WAIT_S)
     try:
         routed = client.get_routed_ipv6(vps_id)
         snapshot = VpsSnapshot.objects.filter(vps_id=vps_id).first()

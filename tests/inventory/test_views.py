@@ -285,3 +285,19 @@ def test_api_token_never_reaches_a_page(hostup, settings, admin_client_role):
     for url in ["/", reverse("inventory:vps-detail", args=[vps_id]), reverse("audit:audit-list")]:
         assert settings.HOSTUP_API_TOKEN not in admin_client_role.get(url).content.decode()
     assert settings.HOSTUP_API_TOKEN not in str(list(AuditRecord.objects.values()))
+
+
+@pytest.mark.django_db
+def test_rate_limited_vps_page_does_not_hold_the_worker(hostup, viewer_client):
+    import time
+
+    vps_id = pick_vps(hostup, allocated=True)
+    synced(hostup)
+    hostup.fail_next("rate_limit", path_prefix=f"/api/v2/vps/{vps_id}", retry_after=5)
+
+    started = time.monotonic()
+    response = viewer_client.get(reverse("inventory:vps-detail", args=[vps_id]))
+
+    assert time.monotonic() - started < 2
+    assert "HostUp is rate-limiting us, try again in 5 s" in response.content.decode()
+    assert VpsSnapshot.objects.get(vps_id=vps_id).routed_prefix in response.content.decode()
