@@ -116,38 +116,24 @@ def paced_pass(vps: int, rate_limit: int, window_s: float, limit: int):
 def naive_vps_list(request):
     """The list page as it would be without a state snapshot: each row's routed IPv6 read live.
 
-    Same form, same rows, same template as the real view; only the 50 live calls differ.
+    Same form, same rows, same template as the real view (its own context builder and the
+    service's state mapping); only the 50 live calls differ.
     """
     from django.shortcuts import render
+    from django.utils import timezone
 
-    from hostup_dash.inventory import selectors
-    from hostup_dash.inventory.forms import VpsFilterForm
-    from hostup_dash.inventory.services import hostup_client
+    from hostup_dash.inventory.services import _apply_state, hostup_client
+    from hostup_dash.inventory.views import _list_context
 
-    form = VpsFilterForm(request.GET, power_states=selectors.power_states())
-    if form.is_valid():
-        rows = selectors.vps_list(query=form.cleaned_data["q"], power_state=form.cleaned_data["power"],
-                                  has_routed_ipv6=form.has_routed_ipv6)
-        number = form.cleaned_data["page"]
-    else:
-        rows, number = selectors.vps_list(), 1
-    page = selectors.vps_page(rows, number=number)
+    context = _list_context(request.GET)
     client = hostup_client(actor=request.user.get_username())
     try:
-        for vps in page.object_list:
-            state = client.get_routed_ipv6(vps.vps_id)
-            allocation = state.allocation
-            vps.routed_available = state.available
-            vps.routed_reason = state.reason or ""
-            vps.suggested_next_hop = state.suggested_next_hop or ""
-            vps.routed_prefix = (allocation.prefix or "") if allocation else ""
-            vps.allocation_status = (allocation.status or "") if allocation else ""
-            vps.next_hop = (allocation.next_hop or "") if allocation else ""
-            vps.cooldown_until = allocation.cooldown_until if allocation else None
+        for vps in context["page"].object_list:
+            _apply_state(vps, client.get_routed_ipv6(vps.vps_id), timezone.now())  # in memory, never saved
     finally:
         client.close()
     template = "inventory/vps_list.html#vps-rows" if request.htmx else "inventory/vps_list.html"
-    return render(request, template, {"form": form, "page": page, "sync": selectors.sync_status()})
+    return render(request, template, context)
 
 
 def naive_urlconf() -> str:
