@@ -5,7 +5,6 @@ from collections.abc import Callable
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
-from django.urls import reverse
 from django_htmx.http import HttpResponseClientRedirect
 
 # Reachable without a session: the login page and the load balancer's health check.
@@ -29,5 +28,6 @@ class LoginRequiredHtmxMiddleware:
         if (match and match.url_name in PUBLIC_URL_NAMES) or request.path.startswith(settings.STATIC_URL):
             return None
         if getattr(request, "htmx", False):
-            return HttpResponseClientRedirect(f"{reverse('login')}?next={request.htmx.current_url_abs_path or '/'}")
+            # Back to the page the user was on, not to the fragment URL htmx asked for.
+            return HttpResponseClientRedirect(redirect_to_login(request.htmx.current_url_abs_path or "/").url)
         return redirect_to_login(request.get_full_path())

@@ -66,9 +66,9 @@ def test_anonymous_users_go_to_the_login_page(url):
 
 @pytest.mark.django_db
 def test_anonymous_htmx_request_redirects_the_whole_page():
-    response = Client().get("/", **HTMX, HTTP_HX_CURRENT_URL="http://testserver/audit/")
+    response = Client().get("/", **HTMX, HTTP_HX_CURRENT_URL="http://testserver/audit/?actor=a&outcome=failed")
 
-    assert response["HX-Redirect"].startswith(reverse("login"))
+    assert response["HX-Redirect"] == reverse("login") + "?next=/audit/%3Factor%3Da%26outcome%3Dfailed"
 
 
 @pytest.mark.django_db
