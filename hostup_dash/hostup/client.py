@@ -15,11 +15,13 @@ from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
 import requests
+from urllib3.exceptions import NewConnectionError
 
 from hostup_dash import __version__
 
 from .errors import (
     CONNECT_TIMEOUT,
+    CONNECTION_DROPPED,
     CONNECTION_FAILED,
     INVALID_RACK_ID,
     INVALID_VPS_ID,
@@ -128,6 +130,20 @@ def _problem_from_response(response: requests.Response) -> HostupError:
         errors=errors,
         request_id=text("requestId") or response.headers.get("X-Request-Id"),
         retry_after=retry_after,
+    )
+
+
+def _never_sent(error: requests.ConnectionError) -> bool:
+    """The connection was never made (refused, no route, DNS), so nothing reached HostUp."""
+    reason = getattr(error.args[0], "reason", None) if error.args else None
+    return isinstance(reason, NewConnectionError)
+
+
+def _dropped() -> HostupError:
+    return HostupError(
+        code=CONNECTION_DROPPED,
+        title="The connection to HostUp broke",
+        detail="The connection failed after the request was sent, so its outcome is unknown.",
     )
 
 
@@ -285,12 +301,16 @@ class HostupClient:
                 title="HostUp did not answer in time",
                 detail="The request was sent but no answer came back in time, so its outcome is unknown.",
             ) from None
-        except requests.ConnectionError:
-            raise HostupError(
-                code=CONNECTION_FAILED,
-                title="HostUp could not be reached",
-                detail="The connection to HostUp was refused or dropped.",
-            ) from None
+        except requests.ConnectionError as error:
+            if _never_sent(error):
+                raise HostupError(
+                    code=CONNECTION_FAILED,
+                    title="HostUp could not be reached",
+                    detail="The connection to HostUp was refused; the request was not sent.",
+                ) from None
+            raise _dropped() from None
+        except requests.RequestException:  # broken chunked body, bad encoding, redirect loop...
+            raise _dropped() from None
         self._remember_headers(response)
         if not response.ok:
             error = _problem_from_response(response)

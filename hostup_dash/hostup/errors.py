@@ -12,8 +12,9 @@ from dataclasses import dataclass
 # Codes of our own, for failures HostUp itself did not describe.
 TIMEOUT = "timeout"  # the request was sent but no answer came in time: the outcome is unknown
 CONNECT_TIMEOUT = "connect_timeout"  # the request never left: nothing happened upstream
-CONNECTION_FAILED = "connection_failed"
-MALFORMED_RESPONSE = "malformed_response"
+CONNECTION_FAILED = "connection_failed"  # refused: the request was not sent
+CONNECTION_DROPPED = "connection_dropped"  # broke after sending: the outcome is unknown
+MALFORMED_RESPONSE = "malformed_response"  # only ever for a 2xx answer: HostUp did something
 INVALID_VPS_ID = "invalid_vps_id"
 INVALID_RACK_ID = "invalid_rack_id"
 UNKNOWN_PROBLEM = "unknown_problem"
@@ -64,8 +65,12 @@ class HostupError(Exception):
 
     @property
     def is_outcome_unknown(self) -> bool:
-        """True when a write may or may not have happened upstream."""
-        return self.code == TIMEOUT
+        """True when a write may or may not have happened upstream.
+
+        A gateway's 502/504 says nothing of what the server behind it did; an unreadable
+        2xx answer means HostUp did act, we just cannot tell the result.
+        """
+        return self.code in (TIMEOUT, CONNECTION_DROPPED, MALFORMED_RESPONSE) or self.status in (502, 504)
 
     @property
     def is_rate_limited(self) -> bool:
@@ -78,7 +83,7 @@ class HostupError(Exception):
             return self.status
         if self.code in (TIMEOUT, CONNECT_TIMEOUT):
             return 504
-        if self.code in (CONNECTION_FAILED, MALFORMED_RESPONSE, UNKNOWN_PROBLEM):
+        if self.code in (CONNECTION_FAILED, CONNECTION_DROPPED, MALFORMED_RESPONSE, UNKNOWN_PROBLEM):
             return 502
         return 400  # refused before sending: the input was wrong
 

@@ -12,7 +12,7 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -82,16 +82,31 @@ class ActionResult:
     message: str
 
 
+@dataclass(frozen=True)
+class _Answer:
+    """What one action's HostUp call gave: the state after it, a sentence, and the write's own status and id."""
+
+    state: RoutedIpv6State | None
+    message: str
+    http_status: int | None
+    request_id: str | None
+
+
+def _answer(client: HostupClient, state: RoutedIpv6State | None, message: str) -> _Answer:
+    """Capture the status and request id of the call just made, before any other call replaces them."""
+    return _Answer(state=state, message=message, http_status=client.last_status, request_id=client.last_request_id)
+
+
 def ipv6_allocate(
     *, actor: AbstractBaseUser, vps_id: str, rack_id: str | None = None, client_ip: str | None = None
 ) -> ActionResult:
     """Allocate a routed prefix for a VPS. Raises HostupError (also for local refusals)."""
     body = {"action": "allocate", **({"rackId": rack_id} if rack_id else {})}
 
-    def call(client: HostupClient) -> tuple[RoutedIpv6State, str]:
+    def call(client: HostupClient) -> _Answer:
         state = client.allocate_routed_ipv6(vps_id, rack_id=rack_id or None)
         prefix = state.allocation.prefix if state.allocation else "?"
-        return state, (f"Allocated {prefix}." if state.created else f"{prefix} was already allocated.")
+        return _answer(client, state, f"Allocated {prefix}." if state.created else f"{prefix} was already allocated.")
 
     return _run_action(actor=actor, action=Action.ALLOCATE, vps_id=vps_id, rack_id=rack_id, body=body,
                        client_ip=client_ip, call=call)
@@ -103,10 +118,10 @@ def ipv6_next_hop_refresh(
     """Point a VPS's routed prefix at HostUp's suggested next hop. Raises HostupError."""
     body = {"action": "refresh_next_hop", **({"rackId": rack_id} if rack_id else {})}
 
-    def call(client: HostupClient) -> tuple[RoutedIpv6State, str]:
+    def call(client: HostupClient) -> _Answer:
         state = client.refresh_next_hop(vps_id, rack_id=rack_id or None)
         next_hop = state.allocation.next_hop if state.allocation else "?"
-        return state, f"Next hop is now {next_hop}."
+        return _answer(client, state, f"Next hop is now {next_hop}.")
 
     return _run_action(actor=actor, action=Action.REFRESH_NEXT_HOP, vps_id=vps_id, rack_id=rack_id, body=body,
                        client_ip=client_ip, call=call)
@@ -117,7 +132,7 @@ def ipv6_release(
 ) -> ActionResult:
     """Release a VPS's routed prefix; it goes into cooldown. Refused unless confirmed. Raises HostupError."""
 
-    def call(client: HostupClient) -> tuple[RoutedIpv6State | None, str]:
+    def call(client: HostupClient) -> _Answer:
         release = client.release_routed_ipv6(vps_id)
         if not release.released:
             message = "There was nothing to release."
@@ -125,13 +140,13 @@ def ipv6_release(
             prefix = release.allocation.prefix if release.allocation else "The prefix"
             until = f" until {release.cooldown_until:%Y-%m-%d %H:%M} UTC" if release.cooldown_until else ""
             message = f"Released {prefix}; it is in cooldown{until}."
+        answer = _answer(client, None, message)  # the DELETE's own status and request id
         # DELETE answers with the release only; re-read the state to show the panel as it now is.
         try:
-            state = client.get_routed_ipv6(vps_id)
+            return replace(answer, state=client.get_routed_ipv6(vps_id))
         except HostupError:
             logger.warning("could not re-read routed IPv6 of %s after release", vps_id)
-            state = None
-        return state, message
+            return answer
 
     return _run_action(actor=actor, action=Action.RELEASE, vps_id=vps_id, rack_id=None, body={},
                        client_ip=client_ip, call=call, confirmed=confirmed)
@@ -145,7 +160,7 @@ def _run_action(
     rack_id: str | None,
     body: dict[str, Any],
     client_ip: str | None,
-    call: Callable[[HostupClient], tuple[RoutedIpv6State | None, str]],
+    call: Callable[[HostupClient], _Answer],
     confirmed: bool = True,
 ) -> ActionResult:
     snapshot = VpsSnapshot.objects.filter(vps_id=vps_id).first()
@@ -173,34 +188,34 @@ def _run_action(
         client = hostup_client(actor=actor.get_username(), max_retry_wait=INTERACTIVE_RETRY_WAIT_S)
         started = time.monotonic()
         try:
-            state, message = call(client)
+            answer = call(client)
         except HostupError as problem:
             outcome = Outcome.UNKNOWN if problem.is_outcome_unknown else Outcome.FAILED
             record = audit.audit_outcome_record(intent=intent, outcome=outcome, duration_ms=_ms_since(started),
                                                 problem=problem)
             _log_outcome(record)
+            if outcome == Outcome.UNKNOWN:
+                _forget_state(vps_id)
             raise
         finally:
             client.close()
 
-        allocation = state.allocation if state else None
+        allocation = answer.state.allocation if answer.state else None
         record = audit.audit_outcome_record(
             intent=intent,
             outcome=Outcome.SUCCEEDED,
             duration_ms=_ms_since(started),
-            http_status=client.last_status,
-            hostup_request_id=client.last_request_id,
+            http_status=answer.http_status,
+            hostup_request_id=answer.request_id,
             result_prefix=(allocation.prefix or "") if allocation else "",
             result_next_hop=(allocation.next_hop or "") if allocation else "",
         )
         _log_outcome(record)
-    if snapshot is not None:
-        if state is not None:
-            _apply_state(snapshot, state, timezone.now())
-        else:
-            snapshot.state_checked_at = None  # the state is no longer known; the page offers to re-check
-        snapshot.save()
-    return ActionResult(record=record, message=message)
+    if answer.state is not None:
+        _store_state(vps_id, answer.state)
+    else:
+        _forget_state(vps_id)
+    return ActionResult(record=record, message=answer.message)
 
 
 def _log_outcome(record: AuditRecord) -> None:
@@ -220,13 +235,7 @@ def _ms_since(started: float) -> int:
 # --- live state of one VPS ------------------------------------------------
 
 
-@dataclass(frozen=True)
-class VpsState:
-    snapshot: VpsSnapshot
-    routed: RoutedIpv6State
-
-
-def vps_state_refresh(*, vps_id: str, actor: str = "") -> VpsState:
+def vps_state_refresh(*, vps_id: str, actor: str = "") -> RoutedIpv6State:
     """Read one VPS's routed-IPv6 state live and store it in its snapshot row. Raises HostupError.
 
     One upstream call when the VPS is in the snapshot; a VPS not yet synced costs a second
@@ -236,14 +245,15 @@ def vps_state_refresh(*, vps_id: str, actor: str = "") -> VpsState:
     client = hostup_client(actor=actor, max_retry_wait=INTERACTIVE_RETRY_WAIT_S)
     try:
         routed = client.get_routed_ipv6(vps_id)
-        snapshot = VpsSnapshot.objects.filter(vps_id=vps_id).first()
-        if snapshot is None:
+        if not VpsSnapshot.objects.filter(vps_id=vps_id).exists():
             snapshot = _snapshot_from_vps(client.get_vps(vps_id), timezone.now())
+            _apply_state(snapshot, routed, timezone.now())
+            snapshot.save()
+            return routed
     finally:
         client.close()
-    _apply_state(snapshot, routed, timezone.now())
-    snapshot.save()
-    return VpsState(snapshot=snapshot, routed=routed)
+    _store_state(vps_id, routed)
+    return routed
 
 
 def _snapshot_from_vps(vps: Vps, now: datetime) -> VpsSnapshot:
@@ -255,6 +265,27 @@ def _snapshot_from_vps(vps: Vps, now: datetime) -> VpsSnapshot:
         power_state=vps.power_state or "",
         synced_at=now,
     )
+
+
+# The columns a routed-IPv6 state fills: the only ones an action or a live read may write,
+# so a concurrent inventory pass's names, addresses and routes are never overwritten.
+STATE_FIELDS = (
+    "state_checked_at", "routed_available", "routed_reason", "parent_cidr", "max_per_vm", "cooldown_days",
+    "suggested_next_hop", "routed_prefix", "allocation_status", "next_hop", "allocated_at", "released_at",
+    "cooldown_until",
+)
+
+
+def _store_state(vps_id: str, state: RoutedIpv6State) -> None:
+    """Write a VPS's state columns; a row the inventory pass removed meanwhile stays removed."""
+    fields = VpsSnapshot(vps_id=vps_id)
+    _apply_state(fields, state, timezone.now())
+    VpsSnapshot.objects.filter(vps_id=vps_id).update(**{name: getattr(fields, name) for name in STATE_FIELDS})
+
+
+def _forget_state(vps_id: str) -> None:
+    """The state is no longer known (outcome unknown): the list and the page offer to re-check."""
+    VpsSnapshot.objects.filter(vps_id=vps_id).update(state_checked_at=None)
 
 
 def _apply_state(snapshot: VpsSnapshot, state: RoutedIpv6State, now: datetime) -> None:
@@ -385,8 +416,7 @@ def _state_pass(client: HostupClient, *, limit: int | None, vps_ids: Iterable[st
             if problem.is_rate_limited:
                 return checked, "Paused reading routed-IPv6 states: HostUp is rate-limiting us."
             raise
-        _apply_state(snapshot, state, timezone.now())
-        snapshot.save()
+        _store_state(snapshot.vps_id, state)
         checked += 1
     return checked, ""
 

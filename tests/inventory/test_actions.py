@@ -74,6 +74,7 @@ def test_rack_id_is_sent_and_recorded(hostup, operator_client, free_vps):
 
 @pytest.mark.django_db
 def test_operator_refreshes_the_next_hop(hostup, operator_client, allocated_vps):
+    VpsSnapshot.objects.filter(vps_id=allocated_vps).update(name="renamed-by-a-sync")  # meanwhile, elsewhere
     response = operator_client.post(_url("ipv6-refresh-next-hop", allocated_vps), **HTMX)
 
     assert response.status_code == 200
@@ -81,6 +82,7 @@ def test_operator_refreshes_the_next_hop(hostup, operator_client, allocated_vps)
     assert (record.outcome, record.http_status, record.action) == (Outcome.SUCCEEDED, 200, "refresh_next_hop")
     snapshot = VpsSnapshot.objects.get(vps_id=allocated_vps)
     assert snapshot.next_hop == snapshot.suggested_next_hop == record.result_next_hop
+    assert snapshot.name == "renamed-by-a-sync"  # the action wrote only the state columns
     assert "Next hop is now" in response.content.decode()
 
 
@@ -171,6 +173,8 @@ def test_timeout_leaves_unknown_outcome(hostup, settings, operator_client, free_
     assert "outcome is unknown" in page and "Re-check state" in page
     assert action_trail() == [("allocate", Outcome.PENDING), ("allocate", Outcome.UNKNOWN)]
     assert last_record().problem_code == "timeout"
+    # Whatever the snapshot said before is no longer known to be true.
+    assert VpsSnapshot.objects.get(vps_id=free_vps).state_checked_at is None
 
 
 @pytest.mark.django_db(transaction=True)
@@ -220,3 +224,14 @@ def test_action_needs_a_csrf_token(hostup, make_user, free_vps):
 @pytest.mark.parametrize("name", ["ipv6-allocate", "ipv6-refresh-next-hop", "ipv6-release"])
 def test_actions_refuse_get(admin_client_role, name):
     assert admin_client_role.get(_url(name, "vps_" + "0" * 26)).status_code == 405
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", ["bad_gateway", "malformed"])
+def test_gateway_error_or_unreadable_answer_is_outcome_unknown(hostup, operator_client, free_vps, kind):
+    hostup.fail_next(kind, path_prefix=f"/api/v2/vps/{free_vps}")
+
+    response = operator_client.post(_url("ipv6-allocate", free_vps), **HTMX)
+
+    assert "outcome is unknown" in response.content.decode()
+    assert action_trail() == [("allocate", Outcome.PENDING), ("allocate", Outcome.UNKNOWN)]
