@@ -13,7 +13,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -310,24 +310,34 @@ def _apply_state(snapshot: VpsSnapshot, state: RoutedIpv6State, now: datetime) -
 
 @dataclass(frozen=True)
 class SyncResult:
-    run: SyncRun | None  # None when another sync held the lock
+    run: SyncRun | None  # None when nothing ran
+    fresh: bool = False  # nothing ran because the last sync is recent enough
 
     @property
     def skipped(self) -> bool:
-        return self.run is None
+        """Nothing ran because another sync held the lock."""
+        return self.run is None and not self.fresh
 
 
 def inventory_sync(
-    *, quick: bool = False, limit: int | None = None, only: Callable[[], Iterable[str]] | None = None
+    *,
+    quick: bool = False,
+    limit: int | None = None,
+    only: Callable[[], Iterable[str]] | None = None,
+    fresh_for: timedelta | None = None,
 ) -> SyncResult:
     """Refresh the snapshot: the inventory pass, then (unless quick) the state pass.
 
     `limit` bounds the state pass; `only`, called once the inventory pass is done, names
     the VPSes the state pass may read (the stale rows on a user's screen, which may be
-    new rows). Only one sync runs at a time across all workers; a second
+    new rows). With `fresh_for`, a sync that succeeded less than that long ago is enough:
+    nothing is done (`fresh`), so tabs polling after someone else's sync cost HostUp nothing. Only one sync runs at a time across all workers; a second
     caller returns at once with `skipped`. HostUp failures end the run as failed
     with the reason in words; they are not raised.
     """
+    last = SyncRun.objects.filter(status=SyncRun.Status.SUCCEEDED).values_list("finished_at", flat=True).first()
+    if fresh_for is not None and last is not None and timezone.now() - last < fresh_for:
+        return SyncResult(run=None, fresh=True)
     with advisory_lock(SYNC_LOCK) as acquired:
         if not acquired:
             return SyncResult(run=None)
@@ -346,11 +356,15 @@ def inventory_sync(
             run.status = SyncRun.Status.FAILED
             run.message = f"{problem.title}. {problem.detail}".strip()
             logger.warning("inventory sync failed: %s (%s)", problem.code, problem.status)
+        except Exception:
+            # A bug must not leave the run "running" for ever; say so, then let it surface.
+            run.status, run.message = SyncRun.Status.FAILED, "The sync stopped on an internal error (see the logs)."
+            raise
         finally:
             client.close()
-        run.upstream_calls = client.calls_made
-        run.finished_at = timezone.now()
-        run.save()
+            run.upstream_calls = client.calls_made
+            run.finished_at = timezone.now()
+            run.save()
     return SyncResult(run=run)
 
 

@@ -1,5 +1,8 @@
 """Inventory pages and routed-IPv6 actions: parse, check, call one service, render."""
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -49,7 +52,7 @@ def inventory_refresh(request: HtmxHttpRequest) -> HttpResponse:
         page = _list_context(request.POST)["page"]
         return selectors.stale_vps_ids([vps.vps_id for vps in page.object_list])
 
-    result = services.inventory_sync(only=stale_on_screen)
+    result = services.inventory_sync(only=stale_on_screen, fresh_for=timedelta(seconds=settings.INVENTORY_MAX_AGE))
     # `refreshed` stops the rows from asking again, even when the sync failed: no loop while HostUp is down.
     context = _list_context(request.POST) | {"refresh_skipped": result.skipped, "refreshed": True}
     return render(request, "inventory/vps_list.html#vps-rows", context)

@@ -149,3 +149,16 @@ def test_sync_command_prints_a_summary(hostup):
     assert f"{len(hostup.vps_ids())} VPSes" in out.getvalue()
     assert "3 upstream calls" not in out.getvalue()  # 12 VPSes: one page + one account call
     assert "2 upstream calls" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_a_bug_in_a_sync_still_ends_the_run(hostup, monkeypatch):
+    # One seam, patched with autospec: a programming error inside the state pass.
+    from unittest import mock
+
+    with mock.patch("hostup_dash.inventory.services._store_state", autospec=True, side_effect=RuntimeError("bug")):
+        with pytest.raises(RuntimeError):
+            services.inventory_sync(limit=1)
+
+    run = SyncRun.objects.get()
+    assert run.status == SyncRun.Status.FAILED and run.finished_at is not None

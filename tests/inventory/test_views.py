@@ -180,6 +180,7 @@ def test_stale_list_refreshes_in_the_background(hostup, viewer_client):
 @pytest.mark.django_db
 def test_background_refresh_reads_the_stale_rows_on_screen(hostup, viewer_client):
     synced(hostup)
+    SyncRun.objects.update(finished_at="2020-01-01T00:00:00Z")  # stale: the list asks for a refresh
     needle = VpsSnapshot.objects.order_by("name").first()
 
     viewer_client.post(reverse("inventory:refresh"), {"q": needle.name}, **HTMX)
@@ -301,3 +302,14 @@ def test_rate_limited_vps_page_does_not_hold_the_worker(hostup, viewer_client):
     assert time.monotonic() - started < 2
     assert "HostUp is rate-limiting us, try again in 5 s" in response.content.decode()
     assert VpsSnapshot.objects.get(vps_id=vps_id).routed_prefix in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_refresh_after_someone_elses_sync_costs_hostup_nothing(hostup, viewer_client):
+    services.inventory_sync()
+    hostup.reset_calls()
+
+    page = viewer_client.post(reverse("inventory:refresh"), **HTMX).content.decode()
+
+    assert hostup.calls == []
+    assert "Refreshing from HostUp" not in page and "Another refresh is running" not in page
