@@ -13,13 +13,16 @@ from .roles import user_role
 
 
 def _role_facts(user: User) -> dict[str, Any]:
-    """What decides a user's rights: the role, the groups and the admin flags."""
+    """What decides a user's rights: the role, the groups, direct permissions and the admin flags."""
     if user.pk is None:
         return {}
     user.__dict__.pop("_hostup_role", None)  # the groups may have just changed
     return {
         "role": user_role(user),
         "groups": sorted(user.groups.values_list("name", flat=True)),
+        # Permissions given to the user directly grant rights beside the role's.
+        "permissions": sorted(f"{app}.{codename}" for app, codename in
+                              user.user_permissions.values_list("content_type__app_label", "codename")),
         "is_superuser": user.is_superuser,
         "is_staff": user.is_staff,
         "is_active": user.is_active,

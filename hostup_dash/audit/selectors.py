@@ -8,8 +8,8 @@ from datetime import date, datetime, time, timedelta
 from datetime import timezone as dt_timezone
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet, TextField
-from django.db.models.functions import Cast, Upper
+from django.db.models import Case, CharField, Exists, F, OuterRef, Q, QuerySet, TextField, Value, When
+from django.db.models.functions import Cast, Concat, Upper
 
 from .models import GENESIS_HASH, AuditRecord
 
@@ -115,10 +115,29 @@ EXPORT_COLUMNS = (
 )
 
 
-def _export_query(filters: AuditFilters) -> QuerySet:
+# Text a spreadsheet would run as a formula. Anyone can put such text in a record, e.g. as the
+# username of a failed login, so the CSV export starts those cells with a quote (OWASP's advice).
+FORMULA_START = r"^[-=+@\t\r]"
+
+
+def _defused(name: str) -> Case:
+    return Case(When(**{f"{name}__regex": FORMULA_START}, then=Concat(Value("'"), F(name))), default=F(name),
+                output_field=TextField())
+
+
+def _export_query(filters: AuditFilters, *, for_spreadsheet: bool = False) -> QuerySet:
     # The request body as Postgres's JSON text, so no row needs decoding and re-encoding.
-    columns = [name if name != "request_body" else "request_body_text" for name in EXPORT_COLUMNS]
     records = audit_filtered(filters).annotate(request_body_text=Cast("request_body", TextField()))
+    columns = []
+    for name in EXPORT_COLUMNS:
+        field = AuditRecord._meta.get_field(name)
+        if name == "request_body":
+            columns.append("request_body_text")
+        elif for_spreadsheet and isinstance(field, CharField | TextField):
+            records = records.annotate(**{f"{name}_cell": _defused(name)})
+            columns.append(f"{name}_cell")
+        else:
+            columns.append(name)
     return records.order_by("-id").values_list(*columns)
 
 
@@ -132,7 +151,7 @@ def audit_export_csv_blocks(filters: AuditFilters) -> Iterator[bytes]:
 
     COPY streams in blocks of a few kB: constant memory, and no Python object per row.
     """
-    sql, params = _export_query(filters).query.sql_with_params()
+    sql, params = _export_query(filters, for_spreadsheet=True).query.sql_with_params()
     with connection.cursor() as cursor, cursor.cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params) as copy:
         for block in copy:
             yield bytes(block)

@@ -8,6 +8,7 @@ line however many workers write at once.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -25,10 +26,13 @@ CHAIN_LOCK = "audit-chain-head"
 
 
 def _storable(value: Any) -> Any:
-    """The value with NUL characters replaced: PostgreSQL text and jsonb cannot hold them,
-    and an attempt carrying one must still be recorded."""
+    """The value as PostgreSQL can store it and JSON can hash it: NUL characters and lone
+    surrogates replaced, non-finite numbers dropped. An attempt carrying them must still
+    be recorded, not lost in an error after HostUp has already acted."""
     if isinstance(value, str):
-        return value.replace("\x00", "\ufffd")
+        return value.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
     if isinstance(value, dict):
         return {_storable(key): _storable(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
@@ -36,9 +40,15 @@ def _storable(value: Any) -> Any:
     return value
 
 
+def _fitted(name: str, value: Any) -> Any:
+    """Cut text to its column's length (HostUp sets no limit on ids, codes or names)."""
+    max_length = AuditRecord._meta.get_field(name).max_length if name != "intent" else None
+    return value[:max_length] if max_length and isinstance(value, str) else value
+
+
 def audit_append(**fields: Any) -> AuditRecord:
     """Insert one record at the head of the hash chain and commit it."""
-    fields = {name: value if name == "intent" else _storable(value) for name, value in fields.items()}
+    fields = {name: value if name == "intent" else _fitted(name, _storable(value)) for name, value in fields.items()}
     with transaction.atomic():
         with connection.cursor() as cursor:
             # Released at commit: the next writer reads this record's hash as its prev_hash.
@@ -72,7 +82,9 @@ def _problem_fields(problem: HostupError) -> dict[str, Any]:
             "detail": problem.detail,
             "errors": [{"pointer": e.pointer, "detail": e.detail, "code": e.code} for e in problem.errors],
             "requestId": problem.request_id,
-            "retryAfter": problem.retry_after,
+            # Whole seconds: a float could come back from jsonb written differently and break the hash.
+            "retryAfter": round(problem.retry_after) if problem.retry_after is not None and
+            math.isfinite(problem.retry_after) else None,
         },
         "hostup_request_id": problem.request_id or "",
     }

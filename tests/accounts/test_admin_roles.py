@@ -1,14 +1,15 @@
 """Admins give roles in the Django admin; each change is audited."""
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import Group, Permission, User
 from django.urls import reverse
 
 from hostup_dash.audit.models import AuditRecord
 
 
-def _change_form(user: User, groups: list[str], **flags) -> dict:
+def _change_form(user: User, groups: list[str], permissions: tuple[str, ...] = (), **flags) -> dict:
     return {
+        "user_permissions": [str(Permission.objects.get(codename=codename).pk) for codename in permissions],
         "username": user.username, "first_name": "", "last_name": "", "email": "",
         "is_active": "on", **{name: "on" for name, on in flags.items() if on},
         "groups": [str(Group.objects.get(name=name).pk) for name in groups],
@@ -45,3 +46,14 @@ def test_operators_cannot_reach_the_user_admin(operator_client, make_user):
     response = operator_client.get(reverse("admin:auth_user_change", args=[user.pk]))
 
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+@pytest.mark.django_db
+def test_a_permission_given_directly_is_audited(make_user, admin_client_role):
+    user = make_user("viewer", username="frank")
+
+    admin_client_role.post(reverse("admin:auth_user_change", args=[user.pk]),
+                           _change_form(user, ["viewer"], permissions=("release_routed_ipv6",)))
+
+    record = AuditRecord.objects.get(action=AuditRecord.Action.ROLE_CHANGE)
+    assert record.request_body["after"]["permissions"] == ["inventory.release_routed_ipv6"]

@@ -61,3 +61,14 @@ def test_export_is_for_auditors_and_admins(role_client, role, name):
 
     assert response.status_code == 403
     assert AuditRecord.objects.filter(action=AuditRecord.Action.EXPORT_AUDIT, outcome="refused").count() == 1
+
+
+@pytest.mark.django_db
+def test_csv_cells_cannot_run_as_formulas(auditor_client):
+    record(actor_name='=HYPERLINK("http://example.invalid","x")', vps_name="+1", problem_detail="-2", vps_id="@3")
+
+    lines = _body(auditor_client.get(reverse("audit:audit-export-csv"), {"vps": "+1"})).splitlines()
+
+    (row,) = csv.DictReader(io.StringIO("\n".join(lines[1:])))
+    assert row["actor_name"] == '\'=HYPERLINK("http://example.invalid","x")'
+    assert (row["vps_name"], row["problem_detail"], row["vps_id"]) == ("'+1", "'-2", "'@3")
