@@ -13,3 +13,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("hostup_dash.inventory.urls")),
 ]
+
+handler500 = "hostup_dash.core.views.server_error"

@@ -11,6 +11,8 @@ from django.db import connection
 from django.db.models import Case, CharField, Exists, F, OuterRef, Q, QuerySet, TextField, Value, When
 from django.db.models.functions import Cast, Concat, Upper
 
+from hostup_dash.hostup import is_valid_vps_id
+
 from .models import GENESIS_HASH, AuditRecord
 
 Outcome = AuditRecord.Outcome
@@ -52,7 +54,7 @@ def audit_filtered(filters: AuditFilters) -> QuerySet[AuditRecord]:
     """Records matching the filters, unordered."""
     records = _visible()
     if filters.vps:
-        if filters.vps.startswith("vps_"):
+        if is_valid_vps_id(filters.vps):
             records = records.filter(vps_id=filters.vps)
         else:
             records = records.annotate(vps_name_upper=Upper("vps_name")).filter(vps_name_upper=filters.vps.upper())

@@ -4,7 +4,8 @@ from datetime import datetime
 
 from django.db import DatabaseError
 from django.db.models import Max
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponseServerError, JsonResponse
+from django.template import loader
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
@@ -31,3 +32,10 @@ def healthz(request: HttpRequest) -> JsonResponse:
         "inventory_sync_age_s": _age_s(last_sync),
         "hostup_last_answer_age_s": _age_s(newest),
     })
+
+
+def server_error(request: HttpRequest) -> HttpResponseServerError:
+    """Django's 500 page, but only its message for htmx, which swaps error answers into the page."""
+    template = "_server_error.html" if request.headers.get("HX-Request") == "true" else "500.html"
+    # No request context: nothing that could fail a second time.
+    return HttpResponseServerError(loader.get_template(template).render())

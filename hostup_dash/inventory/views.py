@@ -94,7 +94,9 @@ def _action_response(request: HtmxHttpRequest, vps_id: str, run) -> HttpResponse
             messages.error(request, f"{problem.title}. {problem.detail}".strip())
             return redirect("inventory:vps-detail", vps_id=vps_id)
         context = _detail_context(vps_id, request.user, problem=problem, rack_id=request.POST.get("rack_id", ""))
-        return render(request, "inventory/vps_detail.html#ipv6-panel", context, status=problem.gateway_status)
+        response = render(request, "inventory/vps_detail.html#ipv6-panel", context, status=problem.gateway_status)
+        response["HX-Trigger"] = "ipv6-changed"  # the attempt is in the history too
+        return response
     if not is_partial(request):
         messages.success(request, result.message)
         return redirect("inventory:vps-detail", vps_id=vps_id)
