@@ -13,7 +13,6 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import connection, transaction
-from django.utils import timezone
 
 from hostup_dash.accounts.roles import user_role
 from hostup_dash.core.locks import lock_key
@@ -52,9 +51,12 @@ def audit_append(**fields: Any) -> AuditRecord:
     with transaction.atomic():
         with connection.cursor() as cursor:
             # Released at commit: the next writer reads this record's hash as its prev_hash.
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock_key(CHAIN_LOCK)])
+            # The time comes from the database, under the lock, so ids and times rise together
+            # whichever web host appends (the date filters rely on it).
+            cursor.execute("SELECT pg_advisory_xact_lock(%s), clock_timestamp()", [lock_key(CHAIN_LOCK)])
+            created_at = cursor.fetchone()[1]
         head = AuditRecord.objects.order_by("-id").values_list("hash", flat=True).first()
-        record = AuditRecord(**fields, created_at=timezone.now(), prev_hash=head or GENESIS_HASH)
+        record = AuditRecord(**fields, created_at=created_at, prev_hash=head or GENESIS_HASH)
         record.hash = record.compute_hash()
         record.save(force_insert=True)
     return record
