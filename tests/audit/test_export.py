@@ -65,10 +65,11 @@ def test_export_is_for_auditors_and_admins(role_client, role, name):
 
 @pytest.mark.django_db
 def test_csv_cells_cannot_run_as_formulas(auditor_client):
-    record(actor_name='=HYPERLINK("http://example.invalid","x")', vps_name="+1", problem_detail="-2", vps_id="@3")
+    record(actor_name='=HYPERLINK("http://example.invalid","x")', vps_name="+1", problem_detail="-2",
+           hostup_request_id="@3")
 
     lines = _body(auditor_client.get(reverse("audit:audit-export-csv"), {"vps": "+1"})).splitlines()
 
     (row,) = csv.DictReader(io.StringIO("\n".join(lines[1:])))
     assert row["actor_name"] == '\'=HYPERLINK("http://example.invalid","x")'
-    assert (row["vps_name"], row["problem_detail"], row["vps_id"]) == ("'+1", "'-2", "'@3")
+    assert (row["vps_name"], row["problem_detail"], row["hostup_request_id"]) == ("'+1", "'-2", "'@3")
