@@ -66,10 +66,6 @@ class SyncStatus:
         age = self.data_age
         return age is None or age > timedelta(seconds=settings.INVENTORY_MAX_AGE)
 
-    @property
-    def is_running(self) -> bool:
-        return self.last_run is not None and self.last_run.status == SyncRun.Status.RUNNING
-
 
 def sync_status() -> SyncStatus:
     return SyncStatus(
