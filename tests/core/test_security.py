@@ -43,6 +43,13 @@ def test_check_deploy_passes_with_the_documented_production_settings():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_check_deploy_warns_when_the_api_is_not_https():
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV | {"HOSTUP_API_URL": "http://hostup.example"})
+
+    assert result.returncode != 0
+    assert "hostup_dash.W001" in result.stderr + result.stdout
+
+
 def test_missing_secret_key_in_production_names_it():
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != "SECRET_KEY"}
 
