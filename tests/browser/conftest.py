@@ -15,7 +15,9 @@ import pytest
 from django.conf import settings
 from django.db import connections
 from django.test import Client
-from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
+
+from tests.factories import pick_vps, synced
 
 CHROMIUM = "/usr/bin/chromium"
 # Without the background-networking flags Chromium keeps calling home, and this network is closed.
@@ -99,6 +101,25 @@ def log_in_as(page: Page, live_server, make_user) -> Callable[[str], object]:
         return user
 
     return log_in
+
+
+@pytest.fixture
+def open_vps_as(page: Page, live_server, hostup, log_in_as) -> Callable[..., str]:
+    """Log in as a role and open the page of a synced VPS with or without an allocation; return its id.
+
+    Marks the window, so `page.evaluate("window.__marker")` shows whether a full page load happened since.
+    """
+
+    def open_vps(role: str, *, allocated: bool) -> str:
+        vps_id = pick_vps(hostup, allocated=allocated)
+        synced(hostup)
+        log_in_as(role)
+        page.goto(f"{live_server.url}/vps/{vps_id}/")
+        expect(page.locator("#ipv6-panel")).to_be_visible()
+        page.evaluate("window.__marker = 1")
+        return vps_id
+
+    return open_vps
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

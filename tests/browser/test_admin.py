@@ -3,16 +3,11 @@
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.factories import pick_vps, synced
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_admin_releases_behind_the_confirmation_and_sees_the_cooldown(page: Page, live_server, hostup, log_in_as):
-    vps_id = pick_vps(hostup, allocated=True)
-    synced(hostup)
-    log_in_as("admin")
-    page.goto(f"{live_server.url}/vps/{vps_id}/")
+def test_admin_releases_behind_the_confirmation_and_sees_the_cooldown(page: Page, hostup, open_vps_as):
+    vps_id = open_vps_as("admin", allocated=True)
     panel = page.locator("#ipv6-panel")
     prefix = panel.locator("#routed-prefix").inner_text()
     confirm = panel.get_by_role("button", name=f"Yes, release {prefix}")

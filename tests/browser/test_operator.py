@@ -6,20 +6,13 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from hostup_dash.inventory.models import VpsSnapshot
-from tests.factories import pick_vps, synced
+from tests.factories import synced
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SLOW_MS = 800
 RATE_LIMITED = "HostUp is rate-limiting us, try again in 7 s"
 RACK_ID_TOO_LONG = "Rack id must be at most 50 characters."
-
-
-def _open_vps(page: Page, live_server, vps_id: str) -> None:
-    page.goto(f"{live_server.url}/vps/{vps_id}/")
-    expect(page.locator("#ipv6-panel")).to_be_visible()
-    # Survives only while no full page load happens.
-    page.evaluate("window.__marker = 1")
 
 
 def _still_same_page(page: Page) -> bool:
@@ -58,11 +51,8 @@ def test_operator_search_without_a_match_says_so(page: Page, live_server, hostup
     expect(page.locator("#vps-rows tbody tr")).to_have_count(len(hostup.vps_ids()))
 
 
-def test_operator_allocates_without_a_page_reload(page: Page, live_server, hostup, log_in_as):
-    vps_id = pick_vps(hostup, allocated=False)
-    synced(hostup)
-    log_in_as("operator")
-    _open_vps(page, live_server, vps_id)
+def test_operator_allocates_without_a_page_reload(page: Page, live_server, hostup, open_vps_as):
+    open_vps_as("operator", allocated=False)
     panel = page.locator("#ipv6-panel")
     expect(panel.locator("#routed-prefix")).to_have_count(0)
     hostup.config.latency_ms = SLOW_MS
@@ -82,11 +72,8 @@ def test_operator_allocates_without_a_page_reload(page: Page, live_server, hostu
     expect(page.locator("#ipv6-announce")).to_have_text(re.compile(r"^Allocated [0-9a-f:]+/\d+\.$"))
 
 
-def test_operator_refreshes_the_next_hop(page: Page, live_server, hostup, log_in_as):
-    vps_id = pick_vps(hostup, allocated=True)
-    synced(hostup)
-    log_in_as("operator")
-    _open_vps(page, live_server, vps_id)
+def test_operator_refreshes_the_next_hop(page: Page, live_server, hostup, open_vps_as):
+    vps_id = open_vps_as("operator", allocated=True)
     panel = page.locator("#ipv6-panel")
 
     panel.get_by_role("button", name="Refresh next hop").click()
@@ -97,11 +84,8 @@ def test_operator_refreshes_the_next_hop(page: Page, live_server, hostup, log_in
     assert len(hostup.calls_to("POST", f"/api/v2/vps/{vps_id}/routed-ipv6")) == 1
 
 
-def test_operator_sees_a_rate_limit_in_words(page: Page, live_server, hostup, log_in_as):
-    vps_id = pick_vps(hostup, allocated=False)
-    synced(hostup)
-    log_in_as("operator")
-    _open_vps(page, live_server, vps_id)
+def test_operator_sees_a_rate_limit_in_words(page: Page, live_server, hostup, open_vps_as):
+    vps_id = open_vps_as("operator", allocated=False)
     hostup.fail_next("rate_limit", path_prefix=f"/api/v2/vps/{vps_id}", retry_after=7)
 
     page.locator("#ipv6-panel").get_by_role("button", name="Allocate", exact=True).click()
@@ -110,11 +94,8 @@ def test_operator_sees_a_rate_limit_in_words(page: Page, live_server, hostup, lo
     assert _still_same_page(page)
 
 
-def test_operator_sees_a_field_error_next_to_the_field(page: Page, live_server, hostup, log_in_as):
-    vps_id = pick_vps(hostup, allocated=False)
-    synced(hostup)
-    log_in_as("operator")
-    _open_vps(page, live_server, vps_id)
+def test_operator_sees_a_field_error_next_to_the_field(page: Page, live_server, hostup, open_vps_as):
+    vps_id = open_vps_as("operator", allocated=False)
 
     page.get_by_label("Rack id").fill("r" * 51)
     page.locator("#ipv6-panel").get_by_role("button", name="Allocate", exact=True).click()
@@ -129,11 +110,8 @@ def test_operator_sees_a_field_error_next_to_the_field(page: Page, live_server, 
     assert hostup.calls_to("POST", f"/api/v2/vps/{vps_id}/routed-ipv6") == []
 
 
-def test_double_click_on_allocate_sends_one_request(page: Page, live_server, hostup, log_in_as):
-    vps_id = pick_vps(hostup, allocated=False)
-    synced(hostup)
-    log_in_as("operator")
-    _open_vps(page, live_server, vps_id)
+def test_double_click_on_allocate_sends_one_request(page: Page, live_server, hostup, open_vps_as):
+    vps_id = open_vps_as("operator", allocated=False)
     hostup.config.latency_ms = 300
     posted = []
     page.on("request", lambda request: posted.append(request.url) if request.method == "POST" else None)

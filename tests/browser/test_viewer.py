@@ -48,12 +48,8 @@ def test_copy_button_puts_the_prefix_on_the_clipboard(page: Page, live_server, h
     expect(copy).to_have_text("Copy")
 
 
-def test_times_read_as_relative_with_the_exact_time_on_hover(page: Page, live_server, hostup, log_in_as):
-    vps_id = pick_vps(hostup, allocated=True)
-    synced(hostup)
-    log_in_as("viewer")
-
-    page.goto(f"{live_server.url}/vps/{vps_id}/")
+def test_times_read_as_relative_with_the_exact_time_on_hover(page: Page, open_vps_as):
+    open_vps_as("viewer", allocated=True)
 
     checked = page.locator("#ipv6-panel dt:text-is('Checked') + dd time")
     expect(checked).to_have_text("just now")
