@@ -10,7 +10,7 @@ export HOSTUP_API_URL ?= http://127.0.0.1:8765
 export HOSTUP_API_TOKEN ?= sim-full-token
 export DEMO_PASSWORD ?=
 
-.PHONY: run test serve screenshots db clean
+.PHONY: run test lint serve screenshots db clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,11 @@ db:
 
 run: $(VENV)/.installed db
 	bin/run-dev
+
+# ruff is pinned in requirements-dev.txt; `ruff format .` fixes what the second check finds.
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 # Tests run with production-like settings (DEBUG off), against the simulator on a free port.
 # The browser tests drive Debian's Chromium (never `playwright install`: there is no internet).

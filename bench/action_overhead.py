@@ -76,8 +76,12 @@ def runners(simulator, user):
     browser.force_login(user)
 
     def raw(vps_id: str) -> None:
-        response = requests.post(f"{simulator.url}/api/v2/vps/{vps_id}/routed-ipv6", json=BODY, timeout=10,
-                                 headers={"Authorization": f"Bearer {TOKEN}", "Accept": "application/json"})
+        response = requests.post(
+            f"{simulator.url}/api/v2/vps/{vps_id}/routed-ipv6",
+            json=BODY,
+            timeout=10,
+            headers={"Authorization": f"Bearer {TOKEN}", "Accept": "application/json"},
+        )
         assert response.status_code == 201, response.text
 
     def service(vps_id: str) -> None:
@@ -97,7 +101,7 @@ def interleaved(runs: dict, vps_ids: list[str], repeat: int) -> dict[str, list[f
     times: dict[str, list[float]] = {name: [] for name in names}
     ids = iter(vps_ids)
     for round_number in range(repeat + 1):
-        order = names[round_number % len(names):] + names[:round_number % len(names)]
+        order = names[round_number % len(names) :] + names[: round_number % len(names)]
         for name in order:
             vps_id = next(ids)
             started = time.perf_counter()
@@ -197,8 +201,10 @@ def db_round_trips(repeat: int) -> dict[str, float]:
 
     with connection.cursor() as cursor:
         cursor.execute("CREATE TABLE IF NOT EXISTS bench_commit_cost (n int)")
-    return {"SELECT 1 (one round trip)": run("SELECT 1"),
-            "INSERT, autocommit (one durable write)": run("INSERT INTO bench_commit_cost VALUES (1)")}
+    return {
+        "SELECT 1 (one round trip)": run("SELECT 1"),
+        "INSERT, autocommit (one durable write)": run("INSERT INTO bench_commit_cost VALUES (1)"),
+    }
 
 
 def main() -> None:
@@ -213,8 +219,11 @@ def main() -> None:
     from hostup_dash.inventory import services
     from hostup_dash.simulator.server import Simulator, SimulatorConfig
 
-    simulator = Simulator(SimulatorConfig(vps_count=VPS_COUNT, seed=1, full_token=TOKEN, latency_ms=0,
-                                          rate_limit=1_000_000, rate_window_s=60.0)).start()
+    simulator = Simulator(
+        SimulatorConfig(
+            vps_count=VPS_COUNT, seed=1, full_token=TOKEN, latency_ms=0, rate_limit=1_000_000, rate_window_s=60.0
+        )
+    ).start()
     try:
         point_at_simulator(simulator.url, TOKEN)
         # Snapshot rows exist, as in real use: the service reads the VPS's name and updates its row.
@@ -228,28 +237,31 @@ def main() -> None:
         times = interleaved(runs, vps_ids, args.repeat)
         medians = {name: statistics.median(values) for name, values in times.items()}
         raw = medians["raw upstream call"]
-        print(f"\nallocate, simulator latency {args.latency_ms} ms, median of {args.repeat} "
-              f"(interleaved, a fresh VPS each)")
+        print(
+            f"\nallocate, simulator latency {args.latency_ms} ms, median of {args.repeat} "
+            f"(interleaved, a fresh VPS each)"
+        )
         print(f"{'path':30} {'median ms':>10} {'p90 ms':>8} {'min ms':>8} {'over raw ms':>12} {'ratio':>7}")
         for name, values in times.items():
             p90 = sorted(values)[int(0.9 * (len(values) - 1))]
-            print(f"{name:30} {medians[name]:10.1f} {p90:8.1f} {min(values):8.1f} {medians[name] - raw:12.1f} "
-                  f"{medians[name] / raw:7.3f}")
+            print(
+                f"{name:30} {medians[name]:10.1f} {p90:8.1f} {min(values):8.1f} {medians[name] - raw:12.1f} "
+                f"{medians[name] / raw:7.3f}"
+            )
         ratio = medians["dashboard service"] / raw
         print(f"  goal: service / raw at most 1.10: {'met' if ratio <= 1.10 else 'NOT met'} ({ratio:.3f})")
 
         if args.profile:
             timers = Timers()
             timers.install()
-            ids = iter(vps_ids[-(profile_runs + 1):])
+            ids = iter(vps_ids[-(profile_runs + 1) :])
             timers.measure(runs["dashboard service"], next(ids))  # warm-up
             timers.per_action.clear()
             for _ in range(profile_runs):
                 timers.measure(runs["dashboard service"], next(ids))
             steps = timers.medians()
             total = steps.pop("total")
-            print(f"\nwhere the service's time goes, median per allocate over {profile_runs} "
-                  f"(total {total:.1f} ms)")
+            print(f"\nwhere the service's time goes, median per allocate over {profile_runs} (total {total:.1f} ms)")
             top = {step: ms for step, ms in steps.items() if not step.startswith(NESTED)}
             for step, ms in sorted(top.items(), key=lambda item: -item[1]):
                 print(f"  {step:52} {ms:7.2f} ms")

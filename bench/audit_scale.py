@@ -13,7 +13,7 @@ import resource
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -34,33 +34,66 @@ def fill(total: int) -> None:
     if have >= total:
         return
     head = AuditRecord.objects.order_by("-id").values_list("hash", flat=True).first() or GENESIS_HASH
-    columns = ["created_at", "actor_name", "actor_role", "client_ip", "vps_id", "vps_name", "action", "request_body",
-               "outcome", "http_status", "problem_code", "problem_detail", "problem", "hostup_request_id",
-               "result_prefix", "result_next_hop", "duration_ms", "prev_hash", "hash"]
-    start = datetime(2025, 11, 27, tzinfo=timezone.utc)
+    columns = [
+        "created_at",
+        "actor_name",
+        "actor_role",
+        "client_ip",
+        "vps_id",
+        "vps_name",
+        "action",
+        "request_body",
+        "outcome",
+        "http_status",
+        "problem_code",
+        "problem_detail",
+        "problem",
+        "hostup_request_id",
+        "result_prefix",
+        "result_next_hop",
+        "duration_ms",
+        "prev_hash",
+        "hash",
+    ]
+    start = datetime(2025, 11, 27, tzinfo=UTC)
     step = timedelta(seconds=365 * 86400 / total)
     actions = ["allocate", "allocate", "refresh_next_hop", "release", "login"]
     outcomes = ["succeeded"] * 8 + ["failed", "refused"]
     started = time.perf_counter()
-    with connection.cursor() as cursor, cursor.cursor.copy(
-        f"COPY audit_auditrecord ({', '.join(columns)}) FROM STDIN"
-    ) as copy:
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY audit_auditrecord ({', '.join(columns)}) FROM STDIN") as copy,
+    ):
         for n in range(have, total):
             vps = n % VPS_COUNT
             outcome = outcomes[n % len(outcomes)]
             record = AuditRecord(
-                created_at=start + step * n, actor_name=ACTORS[n % len(ACTORS)], actor_role="operator",
-                client_ip="192.0.2.10", vps_id=f"vps_{vps:026d}", vps_name=f"web-{vps:04d}",
-                action=actions[n % len(actions)], request_body={"action": "allocate"}, outcome=outcome,
+                created_at=start + step * n,
+                actor_name=ACTORS[n % len(ACTORS)],
+                actor_role="operator",
+                client_ip="192.0.2.10",
+                vps_id=f"vps_{vps:026d}",
+                vps_name=f"web-{vps:04d}",
+                action=actions[n % len(actions)],
+                request_body={"action": "allocate"},
+                outcome=outcome,
                 http_status=201 if outcome == "succeeded" else None,
                 problem_code="" if outcome == "succeeded" else "routed_ipv6_cooldown",
-                problem_detail="", problem={}, hostup_request_id=f"req_{n:026d}",
+                problem_detail="",
+                problem={},
+                hostup_request_id=f"req_{n:026d}",
                 result_prefix=f"2001:db8:42:{vps:x}::/64" if outcome == "succeeded" else "",
-                result_next_hop="2001:db8:42::1", duration_ms=40 + n % 50, prev_hash=head,
+                result_next_hop="2001:db8:42::1",
+                duration_ms=40 + n % 50,
+                prev_hash=head,
             )
             record.hash = head = record.compute_hash()
-            copy.write_row([getattr(record, c) if c not in ("request_body", "problem") else json.dumps(getattr(record, c))
-                            for c in columns])
+            copy.write_row(
+                [
+                    getattr(record, c) if c not in ("request_body", "problem") else json.dumps(getattr(record, c))
+                    for c in columns
+                ]
+            )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE audit_auditrecord")
     print(f"filled {total - have:,} records in {time.perf_counter() - started:.0f} s")
@@ -70,8 +103,9 @@ def admin_client():
     from django.contrib.auth import get_user_model
     from django.test import Client
 
-    user, _ = get_user_model().objects.get_or_create(username="bench-admin",
-                                                     defaults={"is_staff": True, "is_superuser": True})
+    user, _ = get_user_model().objects.get_or_create(
+        username="bench-admin", defaults={"is_staff": True, "is_superuser": True}
+    )
     client = Client()
     client.force_login(user)
     return client
@@ -89,6 +123,7 @@ def time_pages(repeat: int) -> list[tuple[str, float, float | None]]:
         def run():
             response = client.get(url, params or {})
             assert response.status_code == 200, (url, response.status_code)
+
         return run
 
     ours, admin = "/audit/", "/admin/audit/auditrecord/"
@@ -104,14 +139,16 @@ def time_pages(repeat: int) -> list[tuple[str, float, float | None]]:
         ("filter: one day", get(ours, {"date_from": "2026-03-01", "date_to": "2026-03-01"}), None),
         ("filter: actor + deep", get(ours, {"actor": "user07", "before": deep_id}), None),
     ]
-    return [(name, median_ms(mine, repeat), median_ms(theirs, repeat) if theirs else None)
-            for name, mine, theirs in cases]
+    return [
+        (name, median_ms(mine, repeat), median_ms(theirs, repeat) if theirs else None) for name, mine, theirs in cases
+    ]
 
 
 def export_in_child() -> dict:
     """Run the full CSV export in a fresh process and report its time, size and peak memory."""
-    output = subprocess.run([sys.executable, __file__, "--export-child"], capture_output=True, text=True, check=True,
-                            cwd=ROOT)
+    output = subprocess.run(
+        [sys.executable, __file__, "--export-child"], capture_output=True, text=True, check=True, cwd=ROOT
+    )
     return json.loads(output.stdout.strip().splitlines()[-1])
 
 
@@ -126,8 +163,17 @@ def export_child() -> None:
         lines += chunk.count(b"\n")
     elapsed = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"seconds": elapsed, "bytes": size, "lines": lines, "peak_rss_mb": peak / 1024,
-                      "rss_before_mb": before / 1024}))
+    print(
+        json.dumps(
+            {
+                "seconds": elapsed,
+                "bytes": size,
+                "lines": lines,
+                "peak_rss_mb": peak / 1024,
+                "rss_before_mb": before / 1024,
+            }
+        )
+    )
 
 
 def main() -> None:
@@ -143,16 +189,20 @@ def main() -> None:
     fill(args.records)
     from hostup_dash.audit.models import AuditRecord
 
-    print(f"\n/audit/ vs Django admin changelist, {AuditRecord.objects.count():,} records, median of {args.repeat}, "
-          "server time")
+    print(
+        f"\n/audit/ vs Django admin changelist, {AuditRecord.objects.count():,} records, median of {args.repeat}, "
+        "server time"
+    )
     print(f"{'case':40} {'/audit/ ms':>11} {'admin ms':>10} {'admin / ours':>13}")
     for name, mine, theirs in time_pages(args.repeat):
         ratio = f"{theirs / mine:12.1f}x" if theirs else f"{'—':>13}"
         print(f"{name:40} {mine:11.1f} {theirs if theirs else float('nan'):10.1f} {ratio}")
     export = export_in_child()
-    print(f"\nfull CSV export: {export['lines'] - 2:,} records, {export['bytes'] / 1e6:.0f} MB in "
-          f"{export['seconds']:.1f} s; peak RSS {export['peak_rss_mb']:.0f} MB "
-          f"(process at start {export['rss_before_mb']:.0f} MB)")
+    print(
+        f"\nfull CSV export: {export['lines'] - 2:,} records, {export['bytes'] / 1e6:.0f} MB in "
+        f"{export['seconds']:.1f} s; peak RSS {export['peak_rss_mb']:.0f} MB "
+        f"(process at start {export['rss_before_mb']:.0f} MB)"
+    )
 
 
 if __name__ == "__main__":

@@ -43,8 +43,16 @@ PACED_RUNS = [(600, 60.0, None), (200, 5.0, 300)]
 def start_simulator(*, vps: int, rate_limit: int, rate_window_s: float, latency_ms: int = 0):
     from hostup_dash.simulator.server import Simulator, SimulatorConfig
 
-    simulator = Simulator(SimulatorConfig(vps_count=vps, seed=1, full_token=TOKEN, latency_ms=latency_ms,
-                                          rate_limit=rate_limit, rate_window_s=rate_window_s)).start()
+    simulator = Simulator(
+        SimulatorConfig(
+            vps_count=vps,
+            seed=1,
+            full_token=TOKEN,
+            latency_ms=latency_ms,
+            rate_limit=rate_limit,
+            rate_window_s=rate_window_s,
+        )
+    ).start()
     point_at_simulator(simulator.url, TOKEN)
     return simulator
 
@@ -122,14 +130,15 @@ def naive_vps_list(request):
     from django.shortcuts import render
     from django.utils import timezone
 
-    from hostup_dash.inventory.services import _apply_state, hostup_client
+    from hostup_dash.core.clients import hostup_client
+    from hostup_dash.inventory.services.snapshot import state_apply
     from hostup_dash.inventory.views import _list_context
 
     context = _list_context(request.GET)
     client = hostup_client(actor=request.user.get_username())
     try:
         for vps in context["page"].object_list:
-            _apply_state(vps, client.get_routed_ipv6(vps.vps_id), timezone.now())  # in memory, never saved
+            state_apply(vps, client.get_routed_ipv6(vps.vps_id), timezone.now())  # in memory, never saved
     finally:
         client.close()
     template = "inventory/vps_list.html#vps-rows" if request.htmx else "inventory/vps_list.html"
@@ -181,6 +190,7 @@ def time_lists(vps: int, repeat: int, naive_latency_ms: int) -> list[tuple[str, 
         def run():
             response = client.get(url, params, **headers)
             assert response.status_code == 200, (url, params, response.status_code)
+
         return run
 
     cases = list_cases(deep_page=math.ceil(vps / 50) * 3 // 4)
@@ -191,8 +201,11 @@ def time_lists(vps: int, repeat: int, naive_latency_ms: int) -> list[tuple[str, 
     try:
         with override_settings(ROOT_URLCONF=naive_urlconf()):
             for name, params, headers in cases:
-                shown = len(selectors.vps_page(selectors.vps_list(query=params.get("q", "")),
-                                               number=params.get("page")).object_list)
+                shown = len(
+                    selectors.vps_page(
+                        selectors.vps_list(query=params.get("q", "")), number=params.get("page")
+                    ).object_list
+                )
                 simulator.config.latency_ms = 0
                 naive_floor = median_ms(get("/naive/", params, headers), repeat)
                 simulator.config.latency_ms = naive_latency_ms
@@ -210,8 +223,11 @@ def main() -> None:
     parser.add_argument("--sync-latency-ms", type=int, default=0, help="simulator latency during the full sync")
     parser.add_argument("--naive-latency-ms", type=int, default=20, help="simulator latency for the naive list")
     parser.add_argument("--paced-limit", type=int, default=500, help="state pass limit for the 600 / 60 s run")
-    parser.add_argument("--lists-only", action="store_true",
-                        help="time the list pages on the snapshot an earlier run left, without syncing")
+    parser.add_argument(
+        "--lists-only",
+        action="store_true",
+        help="time the list pages on the snapshot an earlier run left, without syncing",
+    )
     args = parser.parse_args()
     # Static files are not served here; whitenoise's warning about a missing STATIC_ROOT is noise.
     warnings.filterwarnings("ignore", message="No directory at")
@@ -224,31 +240,43 @@ def main() -> None:
 def time_syncs(args) -> None:
     inventory_calls = math.ceil(args.vps / 100) + 1
     print(f"\nsync against {args.vps:,} VPSes (rate limit 100,000 / 60 s, latency {args.sync_latency_ms} ms)")
-    print(f"{'run':28} {'wall s':>8} {'VPSes':>7} {'states':>7} {'calls':>7} {'list':>6} {'acct':>5} "
-          f"{'per-VPS':>8} {'max/VPS':>8} {'429s':>5}")
+    print(
+        f"{'run':28} {'wall s':>8} {'VPSes':>7} {'states':>7} {'calls':>7} {'list':>6} {'acct':>5} "
+        f"{'per-VPS':>8} {'max/VPS':>8} {'429s':>5}"
+    )
     scale = sync_at_scale(args.vps, args.sync_latency_ms)
-    for label, (run, seconds, calls) in (("inventory pass (--quick)", scale["quick"]),
-                                         ("full sync (both passes)", scale["full"])):
-        print(f"{label:28} {seconds:8.1f} {run.vps_count:7,} {run.states_checked:7,} {run.upstream_calls:7,} "
-              f"{calls.get('list pages', 0):6} {calls.get('account routes', 0):5} {calls.get('per-VPS states', 0):8,} "
-              f"{calls['most reads of one VPS']:8} {calls.get('429', 0):5}")
+    for label, (run, seconds, calls) in (
+        ("inventory pass (--quick)", scale["quick"]),
+        ("full sync (both passes)", scale["full"]),
+    ):
+        print(
+            f"{label:28} {seconds:8.1f} {run.vps_count:7,} {run.states_checked:7,} {run.upstream_calls:7,} "
+            f"{calls.get('list pages', 0):6} {calls.get('account routes', 0):5} {calls.get('per-VPS states', 0):8,} "
+            f"{calls['most reads of one VPS']:8} {calls.get('429', 0):5}"
+        )
     quick_run, quick_calls = scale["quick"][0], scale["quick"][2]
     full_run, full_calls = scale["full"][0], scale["full"][2]
     state_calls = full_calls.get("per-VPS states", 0)
-    print(f"  inventory pass: {quick_calls['total']} calls (goal ceil(N/100)+1 = {inventory_calls}): "
-          f"{'met' if quick_calls['total'] == inventory_calls else 'NOT met'}")
+    print(
+        f"  inventory pass: {quick_calls['total']} calls (goal ceil(N/100)+1 = {inventory_calls}): "
+        f"{'met' if quick_calls['total'] == inventory_calls else 'NOT met'}"
+    )
     most = full_calls["most reads of one VPS"]
-    print(f"  state pass: {state_calls:,} calls for {full_run.states_checked:,} VPSes, at most {most} per VPS: "
-          f"{'met' if most <= 1 else 'NOT met'}; {full_run.status} {full_run.message}".rstrip())
+    print(
+        f"  state pass: {state_calls:,} calls for {full_run.states_checked:,} VPSes, at most {most} per VPS: "
+        f"{'met' if most <= 1 else 'NOT met'}; {full_run.status} {full_run.message}".rstrip()
+    )
     assert quick_run.status == "succeeded", quick_run.message
 
     print("\nbounded state passes at HostUp-like rate limits (fresh simulator each)")
     print(f"{'limit':>12} {'--limit':>8} {'wall s':>7} {'states':>7} {'calls':>6} {'per-VPS':>8} {'429s':>5}  message")
     for rate_limit, window_s, limit in PACED_RUNS:
         run, seconds, calls = paced_pass(args.vps, rate_limit, window_s, limit or args.paced_limit)
-        print(f"{f'{rate_limit} / {window_s:g} s':>12} {limit or args.paced_limit:8} {seconds:7.1f} "
-              f"{run.states_checked:7} {calls['total']:6} {calls.get('per-VPS states', 0):8} {calls.get('429', 0):5}  "
-              f"{run.status}: {run.message or '—'}")
+        print(
+            f"{f'{rate_limit} / {window_s:g} s':>12} {limit or args.paced_limit:8} {seconds:7.1f} "
+            f"{run.states_checked:7} {calls['total']:6} {calls.get('per-VPS states', 0):8} {calls.get('429', 0):5}  "
+            f"{run.status}: {run.message or '—'}"
+        )
 
 
 def time_list_pages(args) -> None:
@@ -257,10 +285,14 @@ def time_list_pages(args) -> None:
     if VpsSnapshot.objects.count() != args.vps:
         raise SystemExit(f"the snapshot does not hold {args.vps:,} VPSes; run without --lists-only first")
     vacuum_snapshot()
-    print(f"\nlist page, snapshot vs naive (one live routed-IPv6 call per row shown), median of {args.repeat}, "
-          "server time")
-    print(f"{'case':38} {'rows':>5} {'ours ms':>8} {'fastest':>8} {'naive 0 ms':>11} "
-          f"{f'naive {args.naive_latency_ms} ms':>12} {'naive / ours':>13}")
+    print(
+        f"\nlist page, snapshot vs naive (one live routed-IPv6 call per row shown), median of {args.repeat}, "
+        "server time"
+    )
+    print(
+        f"{'case':38} {'rows':>5} {'ours ms':>8} {'fastest':>8} {'naive 0 ms':>11} "
+        f"{f'naive {args.naive_latency_ms} ms':>12} {'naive / ours':>13}"
+    )
     slowest = 0.0
     for name, shown, ours, fastest, floor, naive in time_lists(args.vps, args.repeat, args.naive_latency_ms):
         slowest = max(slowest, ours)

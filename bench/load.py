@@ -79,9 +79,23 @@ def wait_until_up(url: str, process: subprocess.Popen, headers: dict | None = No
 
 def start_simulator(args, logs: Path) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    command = [PYTHON, "manage.py", "hostup_simulator", "--port", str(port), "--vps", str(args.vps),
-               "--latency-ms", str(args.latency_ms), "--rate-limit", str(args.rate_limit), "--rate-window", "60",
-               "--full-token", TOKEN]
+    command = [
+        PYTHON,
+        "manage.py",
+        "hostup_simulator",
+        "--port",
+        str(port),
+        "--vps",
+        str(args.vps),
+        "--latency-ms",
+        str(args.latency_ms),
+        "--rate-limit",
+        str(args.rate_limit),
+        "--rate-window",
+        "60",
+        "--full-token",
+        TOKEN,
+    ]
     with open(logs / "simulator.log", "wb") as log:  # the child keeps its own copy of the file
         process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=os.environ.copy())
     url = f"http://127.0.0.1:{port}"
@@ -92,14 +106,32 @@ def start_simulator(args, logs: Path) -> tuple[subprocess.Popen, str]:
 def start_gunicorn(args, simulator_url: str, logs: Path) -> tuple[subprocess.Popen, str]:
     port = free_port()
     database_url = os.environ["DATABASE_URL"] + (f"?conn_max_age={args.conn_max_age}" if args.conn_max_age else "")
-    env = os.environ | {"DEBUG": "False", "HOSTUP_API_URL": simulator_url, "HOSTUP_API_TOKEN": TOKEN,
-                        "DATABASE_URL": database_url, "ALLOWED_HOSTS": "127.0.0.1", "LOG_LEVEL": "INFO"}
-    subprocess.run([PYTHON, "manage.py", "collectstatic", "--no-input", "-v", "0"], cwd=ROOT, check=True,
-                   env=env | {"LOG_LEVEL": "WARNING"})
-    command = [GUNICORN, "hostup_dash.wsgi", "--workers", str(args.workers), "--threads", str(args.threads),
-               "--bind", f"127.0.0.1:{port}",
-               # Not the shared default socket (~/.gunicorn/gunicorn.ctl) another gunicorn may be using.
-               "--no-control-socket"]
+    env = os.environ | {
+        "DEBUG": "False",
+        "HOSTUP_API_URL": simulator_url,
+        "HOSTUP_API_TOKEN": TOKEN,
+        "DATABASE_URL": database_url,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "LOG_LEVEL": "INFO",
+    }
+    subprocess.run(
+        [PYTHON, "manage.py", "collectstatic", "--no-input", "-v", "0"],
+        cwd=ROOT,
+        check=True,
+        env=env | {"LOG_LEVEL": "WARNING"},
+    )
+    command = [
+        GUNICORN,
+        "hostup_dash.wsgi",
+        "--workers",
+        str(args.workers),
+        "--threads",
+        str(args.threads),
+        "--bind",
+        f"127.0.0.1:{port}",
+        # Not the shared default socket (~/.gunicorn/gunicorn.ctl) another gunicorn may be using.
+        "--no-control-socket",
+    ]
     with open(logs / "gunicorn.log", "wb") as log:
         process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
     url = f"http://127.0.0.1:{port}"
@@ -156,16 +188,18 @@ def log_in(session, base_url: str, username: str, password: str) -> None:
     token = CSRF_FIELD.search(page.content)
     if page.status_code != 200 or token is None:
         raise RuntimeError(f"login page answered {page.status_code} without a CSRF token")
-    response = session.post(f"{base_url}/accounts/login/", allow_redirects=False, timeout=REQUEST_TIMEOUT_S,
-                            data={"username": username, "password": password,
-                                  "csrfmiddlewaretoken": token.group(1).decode()},
-                            headers={"Referer": f"{base_url}/accounts/login/"})
+    response = session.post(
+        f"{base_url}/accounts/login/",
+        allow_redirects=False,
+        timeout=REQUEST_TIMEOUT_S,
+        data={"username": username, "password": password, "csrfmiddlewaretoken": token.group(1).decode()},
+        headers={"Referer": f"{base_url}/accounts/login/"},
+    )
     if response.status_code != 302 or "sessionid" not in session.cookies:
         raise RuntimeError(f"logging in as {username} answered {response.status_code}, not a redirect")
 
 
-def user_loop(session, base_url: str, vps_ids: list[str], pages: int, seed: int, deadline: float,
-              tally: Tally) -> None:
+def user_loop(session, base_url: str, vps_ids: list[str], pages: int, seed: int, deadline: float, tally: Tally) -> None:
     rng = random.Random(seed)
     while time.monotonic() < deadline:
         pick = rng.random()
@@ -192,8 +226,9 @@ def user_loop(session, base_url: str, vps_ids: list[str], pages: int, seed: int,
             tally.problems_shown += 1
 
 
-def run_users(base_url: str, usernames: list[str], password: str, vps_ids: list[str], pages: int,
-              duration: float) -> tuple[list[Tally], float]:
+def run_users(
+    base_url: str, usernames: list[str], password: str, vps_ids: list[str], pages: int, duration: float
+) -> tuple[list[Tally], float]:
     import requests
 
     sessions = []
@@ -204,9 +239,15 @@ def run_users(base_url: str, usernames: list[str], password: str, vps_ids: list[
     tallies = [Tally() for _ in sessions]
     started = time.monotonic()
     deadline = started + duration
-    threads = [threading.Thread(target=user_loop, args=(session, base_url, vps_ids, pages, number, deadline, tally),
-                                name=f"user-{number}", daemon=True)
-               for number, (session, tally) in enumerate(zip(sessions, tallies, strict=True))]
+    threads = [
+        threading.Thread(
+            target=user_loop,
+            args=(session, base_url, vps_ids, pages, number, deadline, tally),
+            name=f"user-{number}",
+            daemon=True,
+        )
+        for number, (session, tally) in enumerate(zip(sessions, tallies, strict=True))
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -243,22 +284,32 @@ def report(tallies: list[Tally], elapsed: float, args, upstream: Counter, vps_co
     everything = [value for values in times.values() for value in values]
     answered = len(everything)
     error_count = sum(errors.values())
-    print(f"\n{args.users} users, {args.duration:g} s, gunicorn {args.workers} workers x {args.threads} thread(s), "
-          f"simulator latency {args.latency_ms} ms, {vps_count:,} VPSes"
-          f"{f', conn_max_age {args.conn_max_age}' if args.conn_max_age else ''}")
+    print(
+        f"\n{args.users} users, {args.duration:g} s, gunicorn {args.workers} workers x {args.threads} thread(s), "
+        f"simulator latency {args.latency_ms} ms, {vps_count:,} VPSes"
+        f"{f', conn_max_age {args.conn_max_age}' if args.conn_max_age else ''}"
+    )
     print(f"{'request':24} {'count':>7} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
     for kind in sorted(times):
         values = times[kind]
-        print(f"{kind:24} {len(values):7} {percentile(values, 0.5):8.1f} {percentile(values, 0.95):8.1f} "
-              f"{max(values):8.1f}")
-    print(f"{'all':24} {answered:7} {percentile(everything, 0.5):8.1f} {percentile(everything, 0.95):8.1f} "
-          f"{max(everything, default=float('nan')):8.1f}")
-    print(f"throughput {answered / elapsed:.1f} requests/s over {elapsed:.1f} s; errors {error_count}"
-          f"{' (' + ', '.join(f'{name} x{n}' for name, n in errors.most_common()) + ')' if errors else ''}; "
-          f"VPS pages showing a HostUp problem {sum(t.problems_shown for t in tallies)}")
+        print(
+            f"{kind:24} {len(values):7} {percentile(values, 0.5):8.1f} {percentile(values, 0.95):8.1f} "
+            f"{max(values):8.1f}"
+        )
+    print(
+        f"{'all':24} {answered:7} {percentile(everything, 0.5):8.1f} {percentile(everything, 0.95):8.1f} "
+        f"{max(everything, default=float('nan')):8.1f}"
+    )
+    print(
+        f"throughput {answered / elapsed:.1f} requests/s over {elapsed:.1f} s; errors {error_count}"
+        f"{' (' + ', '.join(f'{name} x{n}' for name, n in errors.most_common()) + ')' if errors else ''}; "
+        f"VPS pages showing a HostUp problem {sum(t.problems_shown for t in tallies)}"
+    )
     if upstream:
-        print(f"dashboard's HostUp calls during the load: {sum(upstream.values())} "
-              f"({', '.join(f'{status}: {n}' for status, n in upstream.most_common())})")
+        print(
+            f"dashboard's HostUp calls during the load: {sum(upstream.values())} "
+            f"({', '.join(f'{status}: {n}' for status, n in upstream.most_common())})"
+        )
     print(f"  goal: zero errors: {'met' if error_count == 0 else 'NOT met'}")
 
 
@@ -296,8 +347,10 @@ def main() -> None:
                 cursor.execute("TRUNCATE inventory_vpssnapshot, inventory_syncrun")
             started = time.perf_counter()
             run = services.inventory_sync(limit=args.sync_limit).run
-            print(f"sync before the load: {run.status}, {run.vps_count:,} VPSes, {run.states_checked} states, "
-                  f"{run.upstream_calls} calls, {time.perf_counter() - started:.1f} s")
+            print(
+                f"sync before the load: {run.status}, {run.vps_count:,} VPSes, {run.states_checked} states, "
+                f"{run.upstream_calls} calls, {time.perf_counter() - started:.1f} s"
+            )
             vacuum_analyze("inventory_vpssnapshot")  # autovacuum is off on the project machine's Postgres
             gunicorn, base_url = start_gunicorn(args, simulator_url, logs)
         password = secrets.token_urlsafe(16)

@@ -22,9 +22,7 @@ def _required(name: str, *, dev_default: str) -> str:
         return value
     if DEBUG:
         return dev_default
-    raise ImproperlyConfigured(
-        f"The setting {name} is missing: set it in the environment or in .env (see README.md)."
-    )
+    raise ImproperlyConfigured(f"The setting {name} is missing: set it in the environment or in .env (see README.md).")
 
 
 SECRET_KEY = _required("SECRET_KEY", dev_default="dev-only-not-secret")

@@ -71,8 +71,9 @@ def make_user(django_user_model):
     role_groups_ensure()
 
     def make(role: str | None, username: str | None = None):
-        user = django_user_model.objects.create_user(username=username or (role or "nobody"), password=PASSWORD,
-                                                     is_staff=role == Role.ADMIN)
+        user = django_user_model.objects.create_user(
+            username=username or (role or "nobody"), password=PASSWORD, is_staff=role == Role.ADMIN
+        )
         if role:
             user.groups.add(Group.objects.get(name=role))
         return user

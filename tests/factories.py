@@ -1,12 +1,13 @@
 """Helpers that find or make the simulator VPSes and snapshot rows a test needs."""
 
+from hostup_dash.core.clients import hostup_client
 from hostup_dash.inventory import services
 from hostup_dash.simulator.server import Simulator
 
 
 def pick_vps(simulator: Simulator, *, allocated: bool) -> str:
     """A synced VPS whose routed IPv6 is available, with or without an active allocation."""
-    client = services.hostup_client()
+    client = hostup_client()
     try:
         for vps_id in simulator.vps_ids():
             state = client.get_routed_ipv6(vps_id)

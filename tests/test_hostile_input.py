@@ -17,13 +17,19 @@ json_values = st.recursive(
 )
 # Shapes close to the real ones, with random values, reach deeper into the parsers.
 near_state = st.fixed_dictionaries(
-    {"available": json_values, "allocation": st.none() | st.dictionaries(
-        st.sampled_from(["id", "prefix", "nextHop", "status", "allocatedAt", "cooldownUntil", "prefixLength"]),
-        json_values)},
+    {
+        "available": json_values,
+        "allocation": st.none()
+        | st.dictionaries(
+            st.sampled_from(["id", "prefix", "nextHop", "status", "allocatedAt", "cooldownUntil", "prefixLength"]),
+            json_values,
+        ),
+    },
     optional={"reason": json_values, "suggestedNextHop": json_values, "maxPerVm": json_values},
 )
 hostile_text = st.text(max_size=80) | st.sampled_from(
-    ["<script>alert(1)</script>", "' OR 1=1 --", "\x00", "%00", "../../etc/passwd", "a" * 5000, "2001:db8::/64\n"])
+    ["<script>alert(1)</script>", "' OR 1=1 --", "\x00", "%00", "../../etc/passwd", "a" * 5000, "2001:db8::/64\n"]
+)
 PARSERS = [Vps, VpsPage, RoutedIpv6State, RoutedIpv6Release, AccountRoutedIpv6]
 SLOW = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -46,9 +52,13 @@ def test_list_filters_never_fail(viewer_client, params):
 
 
 @pytest.mark.django_db
-@given(params=st.dictionaries(
-    st.sampled_from(["vps", "actor", "action", "outcome", "prefix", "date_from", "date_to", "before", "after"]),
-    hostile_text, max_size=5))
+@given(
+    params=st.dictionaries(
+        st.sampled_from(["vps", "actor", "action", "outcome", "prefix", "date_from", "date_to", "before", "after"]),
+        hostile_text,
+        max_size=5,
+    )
+)
 @SLOW
 def test_audit_filters_never_fail(auditor_client, params):
     assert auditor_client.get("/audit/", params).status_code == 200
@@ -60,8 +70,9 @@ def test_audit_filters_never_fail(auditor_client, params):
 def test_action_form_never_fails(hostup, operator_client, rack_id):
     vps_id = hostup.vps_ids()[0]
 
-    response = operator_client.post(f"/vps/{vps_id}/routed-ipv6/refresh-next-hop", {"rack_id": rack_id},
-                                    HTTP_HX_REQUEST="true")
+    response = operator_client.post(
+        f"/vps/{vps_id}/routed-ipv6/refresh-next-hop", {"rack_id": rack_id}, HTTP_HX_REQUEST="true"
+    )
 
     assert response.status_code < 500 or response.status_code in (502, 504)
     assert "<script>alert(1)</script>" not in response.content.decode()

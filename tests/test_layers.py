@@ -28,7 +28,8 @@ def _imports(path: Path) -> set[str]:
 def _names_used(path: Path) -> set[str]:
     tree = ast.parse(path.read_text())
     return {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)} | {
-        node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+        node.id for node in ast.walk(tree) if isinstance(node, ast.Name)
+    }
 
 
 def test_hostup_client_imports_no_django():

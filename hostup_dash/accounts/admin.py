@@ -21,8 +21,10 @@ def _role_facts(user: User) -> dict[str, Any]:
         "role": user_role(user),
         "groups": sorted(user.groups.values_list("name", flat=True)),
         # Permissions given to the user directly grant rights beside the role's.
-        "permissions": sorted(f"{app}.{codename}" for app, codename in
-                              user.user_permissions.values_list("content_type__app_label", "codename")),
+        "permissions": sorted(
+            f"{app}.{codename}"
+            for app, codename in user.user_permissions.values_list("content_type__app_label", "codename")
+        ),
         "is_superuser": user.is_superuser,
         "is_staff": user.is_staff,
         "is_active": user.is_active,
@@ -41,8 +43,9 @@ class AuditedUserAdmin(UserAdmin):
         user = form.instance
         before, after = request._role_before, _role_facts(user)
         if before != after:
-            audit.audit_role_change_record(actor=request.user, user=user, before=before, after=after,
-                                           client_ip=client_ip(request))
+            audit.audit_role_change_record(
+                actor=request.user, user=user, before=before, after=after, client_ip=client_ip(request)
+            )
 
 
 admin.site.unregister(User)

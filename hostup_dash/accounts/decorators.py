@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 
 from hostup_dash.audit import services as audit
 from hostup_dash.core.http import client_ip
-from hostup_dash.hostup import HostupError
+from hostup_dash.core.errors import Refusal
 
 from .roles import user_role
 
@@ -24,10 +24,19 @@ def permission_required_audited(perm: str, *, action: str) -> Callable:
             if request.user.has_perm(perm):
                 return view(request, *args, **kwargs)
             role = user_role(request.user) or "no role"
-            problem = HostupError(code=PERMISSION_DENIED, title="Not allowed", status=403,
-                                  detail=f"The {role} role may not do this ({perm}).")
-            audit.audit_refusal_record(actor=request.user, action=action, vps_id=kwargs.get("vps_id", ""),
-                                       client_ip=client_ip(request), problem=problem)
+            problem = Refusal(
+                code=PERMISSION_DENIED,
+                title="Not allowed",
+                status=403,
+                detail=f"The {role} role may not do this ({perm}).",
+            )
+            audit.audit_refusal_record(
+                actor=request.user,
+                action=action,
+                vps_id=kwargs.get("vps_id", ""),
+                client_ip=client_ip(request),
+                problem=problem,
+            )
             raise PermissionDenied
 
         return wrapper

@@ -55,6 +55,7 @@ def user_role(user: AbstractBaseUser | AnonymousUser) -> str:
         return ""
     if not hasattr(user, "_hostup_role"):
         names = set(user.groups.values_list("name", flat=True))
-        user._hostup_role = str(Role.ADMIN) if user.is_superuser else next(
-            (str(role) for role in _ROLE_ORDER if role in names), "")
+        user._hostup_role = (
+            str(Role.ADMIN) if user.is_superuser else next((str(role) for role in _ROLE_ORDER if role in names), "")
+        )
     return user._hostup_role

@@ -24,4 +24,6 @@ def role_groups_migrate(apps, schema_editor) -> None:
         app_config.models_module = True
         create_permissions(app_config, apps=apps, verbosity=0)
         app_config.models_module = None
-    role_groups_ensure(group_model=apps.get_model("auth", "Group"), permission_model=apps.get_model("auth", "Permission"))
+    role_groups_ensure(
+        group_model=apps.get_model("auth", "Group"), permission_model=apps.get_model("auth", "Permission")
+    )

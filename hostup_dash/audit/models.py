@@ -8,7 +8,7 @@ updated or deleted: a trigger in Postgres refuses both (migration 0002).
 
 import hashlib
 import json
-from datetime import timezone as dt_timezone
+from datetime import UTC
 from typing import Any
 
 from django.db import models
@@ -46,11 +46,19 @@ class AuditRecord(models.Model):
     id = models.BigAutoField(primary_key=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     # The outcome record of an action points at its intent record.
-    intent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="outcomes",
-                               editable=False)
+    intent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="outcomes", editable=False
+    )
     # The actor outlives the user row: no FK constraint, plus copies of the name and role.
-    actor = models.ForeignKey("auth.User", null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False,
-                              related_name="+", editable=False)
+    actor = models.ForeignKey(
+        "auth.User",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+        editable=False,
+    )
     actor_name = models.CharField(max_length=150, editable=False)
     actor_role = models.CharField(max_length=32, blank=True, editable=False)
     client_ip = models.CharField(max_length=45, blank=True, editable=False)
@@ -73,9 +81,25 @@ class AuditRecord(models.Model):
 
     # Every field that goes into the hash, in a fixed order.
     HASHED_FIELDS = (
-        "created_at", "intent_id", "actor_id", "actor_name", "actor_role", "client_ip", "vps_id", "vps_name",
-        "action", "request_body", "outcome", "http_status", "problem_code", "problem_detail", "problem",
-        "hostup_request_id", "result_prefix", "result_next_hop", "duration_ms",
+        "created_at",
+        "intent_id",
+        "actor_id",
+        "actor_name",
+        "actor_role",
+        "client_ip",
+        "vps_id",
+        "vps_name",
+        "action",
+        "request_body",
+        "outcome",
+        "http_status",
+        "problem_code",
+        "problem_detail",
+        "problem",
+        "hostup_request_id",
+        "result_prefix",
+        "result_next_hop",
+        "duration_ms",
     )
 
     class Meta:
@@ -104,7 +128,7 @@ class AuditRecord(models.Model):
         content: dict[str, Any] = {}
         for name in self.HASHED_FIELDS:
             value = getattr(self, name)
-            content[name] = value.astimezone(dt_timezone.utc).isoformat() if name == "created_at" else value
+            content[name] = value.astimezone(UTC).isoformat() if name == "created_at" else value
         return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
     def compute_hash(self) -> str:

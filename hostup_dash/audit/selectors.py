@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.db import connection
 from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, TextField, Value, When
@@ -43,11 +42,13 @@ def _visible() -> QuerySet[AuditRecord]:
 
 
 def _first_id_at_or_after(moment: datetime) -> int | None:
-    return AuditRecord.objects.filter(created_at__gte=moment).order_by("created_at").values_list("id", flat=True).first()
+    return (
+        AuditRecord.objects.filter(created_at__gte=moment).order_by("created_at").values_list("id", flat=True).first()
+    )
 
 
 def _day_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=dt_timezone.utc)
+    return datetime.combine(day, time.min, tzinfo=UTC)
 
 
 def audit_filtered(filters: AuditFilters) -> QuerySet[AuditRecord]:
@@ -88,8 +89,9 @@ class AuditPage:
     newer_than: int | None  # pass as `after` for the next newer page, None on the newest
 
 
-def audit_page(filters: AuditFilters, *, before: int | None = None, after: int | None = None,
-               size: int = PAGE_SIZE) -> AuditPage:
+def audit_page(
+    filters: AuditFilters, *, before: int | None = None, after: int | None = None, size: int = PAGE_SIZE
+) -> AuditPage:
     """One page, newest first, found by keyset (no OFFSET, no COUNT)."""
     records = audit_filtered(filters)
     if after is not None:
@@ -111,9 +113,26 @@ def audit_page(filters: AuditFilters, *, before: int | None = None, after: int |
 
 
 EXPORT_COLUMNS = (
-    "id", "created_at", "actor_name", "actor_role", "client_ip", "vps_id", "vps_name", "action", "outcome",
-    "http_status", "problem_code", "problem_detail", "hostup_request_id", "result_prefix", "result_next_hop",
-    "duration_ms", "request_body", "intent_id", "prev_hash", "hash",
+    "id",
+    "created_at",
+    "actor_name",
+    "actor_role",
+    "client_ip",
+    "vps_id",
+    "vps_name",
+    "action",
+    "outcome",
+    "http_status",
+    "problem_code",
+    "problem_detail",
+    "hostup_request_id",
+    "result_prefix",
+    "result_next_hop",
+    "duration_ms",
+    "request_body",
+    "intent_id",
+    "prev_hash",
+    "hash",
 )
 
 
@@ -122,13 +141,24 @@ EXPORT_COLUMNS = (
 FORMULA_START = r"^[-=+@\t\r]"
 # The columns whose text comes from outside: people, HostUp, the network. The others are
 # our own choices, validated ids or hex hashes.
-OUTSIDE_TEXT = {"actor_name", "client_ip", "vps_name", "problem_code", "problem_detail", "hostup_request_id",
-                "result_prefix", "result_next_hop"}
+OUTSIDE_TEXT = {
+    "actor_name",
+    "client_ip",
+    "vps_name",
+    "problem_code",
+    "problem_detail",
+    "hostup_request_id",
+    "result_prefix",
+    "result_next_hop",
+}
 
 
 def _defused(name: str) -> Case:
-    return Case(When(**{f"{name}__regex": FORMULA_START}, then=Concat(Value("'"), F(name))), default=F(name),
-                output_field=TextField())
+    return Case(
+        When(**{f"{name}__regex": FORMULA_START}, then=Concat(Value("'"), F(name))),
+        default=F(name),
+        output_field=TextField(),
+    )
 
 
 def _export_query(filters: AuditFilters, *, for_spreadsheet: bool = False) -> QuerySet:

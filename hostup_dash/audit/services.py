@@ -16,6 +16,7 @@ from django.db import connection, transaction
 
 from hostup_dash.accounts.roles import user_role
 from hostup_dash.core.locks import lock_key
+from hostup_dash.core.errors import Refusal
 from hostup_dash.hostup import HostupError
 
 from .models import GENESIS_HASH, AuditRecord
@@ -70,25 +71,29 @@ def _actor_fields(actor: AbstractBaseUser | AnonymousUser) -> dict[str, Any]:
     }
 
 
-def _problem_fields(problem: HostupError) -> dict[str, Any]:
+def _problem_fields(problem: HostupError | Refusal) -> dict[str, Any]:
+    """A problem's columns. A refusal never reached HostUp, so it has no HTTP status or request id."""
+    hostup = problem if isinstance(problem, HostupError) else None
     return {
-        "http_status": problem.status,
+        "http_status": hostup.status if hostup else None,
         "problem_code": problem.code,
         # HostUp's detail often repeats its title ("Too many requests" / "Too many requests.").
-        "problem_detail": problem.title if problem.detail.rstrip(".") == problem.title else
-        " — ".join(part for part in [problem.title, problem.detail] if part),
+        "problem_detail": problem.title
+        if problem.detail.rstrip(".") == problem.title
+        else " — ".join(part for part in [problem.title, problem.detail] if part),
         "problem": {
-            "status": problem.status,
+            "status": problem.status,  # a refusal's is the dashboard's own answer
             "code": problem.code,
             "title": problem.title,
             "detail": problem.detail,
             "errors": [{"pointer": e.pointer, "detail": e.detail, "code": e.code} for e in problem.errors],
-            "requestId": problem.request_id,
+            "requestId": hostup.request_id if hostup else None,
             # Whole seconds: a float could come back from jsonb written differently and break the hash.
-            "retryAfter": round(problem.retry_after) if problem.retry_after is not None and
-            math.isfinite(problem.retry_after) else None,
+            "retryAfter": round(hostup.retry_after)
+            if hostup and hostup.retry_after is not None and math.isfinite(hostup.retry_after)
+            else None,
         },
-        "hostup_request_id": problem.request_id or "",
+        "hostup_request_id": (hostup.request_id if hostup else None) or "",
     }
 
 
@@ -102,8 +107,15 @@ def audit_intent_record(
     client_ip: str | None,
 ) -> AuditRecord:
     """Record that an action is about to be sent upstream; its outcome follows as its own record."""
-    return audit_append(**_actor_fields(actor), action=action, vps_id=vps_id, vps_name=vps_name,
-                   request_body=request_body, client_ip=client_ip or "", outcome=Outcome.PENDING)
+    return audit_append(
+        **_actor_fields(actor),
+        action=action,
+        vps_id=vps_id,
+        vps_name=vps_name,
+        request_body=request_body,
+        client_ip=client_ip or "",
+        outcome=Outcome.PENDING,
+    )
 
 
 def audit_outcome_record(
@@ -118,12 +130,33 @@ def audit_outcome_record(
     result_next_hop: str = "",
 ) -> AuditRecord:
     """Append an action's outcome, copying the intent's who/what so each record reads on its own."""
-    copied = {name: getattr(intent, name) for name in
-              ("actor_id", "actor_name", "actor_role", "client_ip", "vps_id", "vps_name", "action", "request_body")}
-    result = _problem_fields(problem) if problem else {"http_status": http_status,
-                                                      "hostup_request_id": hostup_request_id or ""}
-    return audit_append(**copied, **result, intent=intent, outcome=outcome, duration_ms=duration_ms,
-                   result_prefix=result_prefix, result_next_hop=result_next_hop)
+    copied = {
+        name: getattr(intent, name)
+        for name in (
+            "actor_id",
+            "actor_name",
+            "actor_role",
+            "client_ip",
+            "vps_id",
+            "vps_name",
+            "action",
+            "request_body",
+        )
+    }
+    result = (
+        _problem_fields(problem)
+        if problem
+        else {"http_status": http_status, "hostup_request_id": hostup_request_id or ""}
+    )
+    return audit_append(
+        **copied,
+        **result,
+        intent=intent,
+        outcome=outcome,
+        duration_ms=duration_ms,
+        result_prefix=result_prefix,
+        result_next_hop=result_next_hop,
+    )
 
 
 def audit_refusal_record(
@@ -134,35 +167,60 @@ def audit_refusal_record(
     vps_name: str = "",
     request_body: dict[str, Any] | None = None,
     client_ip: str | None,
-    problem: HostupError,
+    problem: Refusal,
 ) -> AuditRecord:
     """Record an attempt refused before reaching HostUp (permission, busy VPS, bad input)."""
-    # Nothing reached HostUp, so no HTTP status is recorded; the problem keeps ours.
-    fields = _problem_fields(problem) | {"http_status": None}
-    return audit_append(**_actor_fields(actor), **fields, action=action, vps_id=vps_id, vps_name=vps_name,
-                   request_body=request_body or {}, client_ip=client_ip or "", outcome=Outcome.REFUSED, duration_ms=0)
+    fields = _problem_fields(problem)
+    return audit_append(
+        **_actor_fields(actor),
+        **fields,
+        action=action,
+        vps_id=vps_id,
+        vps_name=vps_name,
+        request_body=request_body or {},
+        client_ip=client_ip or "",
+        outcome=Outcome.REFUSED,
+        duration_ms=0,
+    )
 
 
-def audit_auth_record(*, action: str, username: str, actor: AbstractBaseUser | None, client_ip: str | None) -> AuditRecord:
+def audit_auth_record(
+    *, action: str, username: str, actor: AbstractBaseUser | None, client_ip: str | None
+) -> AuditRecord:
     """Record a login, a failed or locked-out login, or a logout."""
     failed = action in (AuditRecord.Action.LOGIN_FAILED, AuditRecord.Action.LOGIN_LOCKED_OUT)
-    fields = _actor_fields(actor) if actor is not None else {"actor_id": None, "actor_name": username,
-                                                              "actor_role": ""}
-    return audit_append(**fields, action=action, client_ip=client_ip or "",
-                   outcome=Outcome.FAILED if failed else Outcome.SUCCEEDED)
+    fields = _actor_fields(actor) if actor is not None else {"actor_id": None, "actor_name": username, "actor_role": ""}
+    return audit_append(
+        **fields, action=action, client_ip=client_ip or "", outcome=Outcome.FAILED if failed else Outcome.SUCCEEDED
+    )
 
 
-def audit_export_record(*, actor: AbstractBaseUser, filters: dict[str, Any], export_format: str,
-                        client_ip: str | None) -> AuditRecord:
+def audit_export_record(
+    *, actor: AbstractBaseUser, filters: dict[str, Any], export_format: str, client_ip: str | None
+) -> AuditRecord:
     """Record that someone exported the audit log, and which part of it."""
-    return audit_append(**_actor_fields(actor), action=AuditRecord.Action.EXPORT_AUDIT,
-                   request_body={"format": export_format, "filters": filters}, client_ip=client_ip or "",
-                   outcome=Outcome.SUCCEEDED)
+    return audit_append(
+        **_actor_fields(actor),
+        action=AuditRecord.Action.EXPORT_AUDIT,
+        request_body={"format": export_format, "filters": filters},
+        client_ip=client_ip or "",
+        outcome=Outcome.SUCCEEDED,
+    )
 
 
-def audit_role_change_record(*, actor: AbstractBaseUser, user: AbstractBaseUser, before: dict[str, Any],
-                             after: dict[str, Any], client_ip: str | None) -> AuditRecord:
+def audit_role_change_record(
+    *,
+    actor: AbstractBaseUser,
+    user: AbstractBaseUser,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    client_ip: str | None,
+) -> AuditRecord:
     """Record that an admin changed a user's role, groups or admin flags."""
-    return audit_append(**_actor_fields(actor), action=AuditRecord.Action.ROLE_CHANGE, client_ip=client_ip or "",
-                        request_body={"user": user.get_username(), "before": before, "after": after},
-                        outcome=Outcome.SUCCEEDED)
+    return audit_append(
+        **_actor_fields(actor),
+        action=AuditRecord.Action.ROLE_CHANGE,
+        client_ip=client_ip or "",
+        request_body={"user": user.get_username(), "before": before, "after": after},
+        outcome=Outcome.SUCCEEDED,
+    )

@@ -27,8 +27,9 @@ EXPORT_BATCH = 1000
 def audit_list(request: HtmxHttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET)
     form.is_valid()
-    page = selectors.audit_page(form.filters(), before=form.cleaned_data.get("before"),
-                                after=form.cleaned_data.get("after"))
+    page = selectors.audit_page(
+        form.filters(), before=form.cleaned_data.get("before"), after=form.cleaned_data.get("after")
+    )
     context = {"form": form, "page": page, "filter_query": _filter_query(form)}
     template = "audit/audit_list.html#audit-rows" if is_partial(request) else "audit/audit_list.html"
     return render(request, template, context)
@@ -47,8 +48,11 @@ def audit_detail(request: HtmxHttpRequest, record_id: int) -> HttpResponse:
     record = AuditRecord.objects.filter(id=record_id).select_related("intent").first()
     if record is None:
         raise Http404("No such audit record")
-    context = {"record": record, "chain": selectors.audit_record_chain_check(record),
-               "outcomes": list(record.outcomes.all())}
+    context = {
+        "record": record,
+        "chain": selectors.audit_record_chain_check(record),
+        "outcomes": list(record.outcomes.all()),
+    }
     return render(request, "audit/audit_detail.html", context)
 
 
@@ -63,8 +67,9 @@ def _export_filters(request: HtmxHttpRequest, export_format: str) -> selectors.A
     form = AuditFilterForm(request.GET)
     form.is_valid()
     filters = form.filters()
-    services.audit_export_record(actor=request.user, filters=filters.as_dict(), export_format=export_format,
-                                 client_ip=client_ip(request))
+    services.audit_export_record(
+        actor=request.user, filters=filters.as_dict(), export_format=export_format, client_ip=client_ip(request)
+    )
     return filters
 
 
@@ -85,7 +90,8 @@ def audit_export_csv(request: HtmxHttpRequest) -> StreamingHttpResponse:
     filters = _export_filters(request, "csv")
 
     def rows() -> Iterator[bytes | str]:
-        yield f"# hostup-dash audit export; filter: {json.dumps(filters.as_dict())}; exported at {timezone.now().isoformat()}\n"
+        exported_at = timezone.now().isoformat()
+        yield f"# hostup-dash audit export; filter: {json.dumps(filters.as_dict())}; exported at {exported_at}\n"
         yield ",".join(selectors.EXPORT_COLUMNS) + "\n"
         yield from selectors.audit_export_csv_blocks(filters)
 
@@ -93,7 +99,7 @@ def audit_export_csv(request: HtmxHttpRequest) -> StreamingHttpResponse:
 
 
 def _json_line(row: tuple) -> str:
-    record = dict(zip(selectors.EXPORT_COLUMNS, row))
+    record = dict(zip(selectors.EXPORT_COLUMNS, row, strict=True))
     record["created_at"] = record["created_at"].isoformat()
     record["request_body"] = json.loads(record["request_body"])
     return json.dumps(record) + "\n"

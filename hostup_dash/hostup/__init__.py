@@ -1,8 +1,18 @@
 """HostUp API v2 client: HTTP only, no Django."""
 
 from .client import HostupClient, check_rack_id, check_vps_id, is_valid_vps_id
-from .errors import FieldError, HostupError
-from .types import Allocation, AccountRoutedIpv6, Pool, Route, RoutedIpv6Release, RoutedIpv6State, Vps, VpsPage
+from .errors import FieldError, HostupError, InvalidRequest
+from .types import (
+    AccountRoutedIpv6,
+    Allocation,
+    Pool,
+    Reply,
+    Route,
+    RoutedIpv6Release,
+    RoutedIpv6State,
+    Vps,
+    VpsPage,
+)
 
 __all__ = [
     "AccountRoutedIpv6",
@@ -10,7 +20,9 @@ __all__ = [
     "FieldError",
     "HostupClient",
     "HostupError",
+    "InvalidRequest",
     "Pool",
+    "Reply",
     "Route",
     "RoutedIpv6Release",
     "RoutedIpv6State",

@@ -10,7 +10,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
@@ -30,8 +30,9 @@ from .errors import (
     UNKNOWN_PROBLEM,
     FieldError,
     HostupError,
+    InvalidRequest,
 )
-from .types import AccountRoutedIpv6, RoutedIpv6Release, RoutedIpv6State, Vps, VpsPage
+from .types import AccountRoutedIpv6, Reply, RoutedIpv6Release, RoutedIpv6State, Vps, VpsPage
 
 # Documented only by example: `vps_` + 26 lower-case ULID characters.
 VPS_ID_PATTERN = re.compile(r"^vps_[0-9a-hjkmnp-tv-z]{26}$")
@@ -51,8 +52,9 @@ def is_valid_vps_id(vps_id: str) -> bool:
 
 
 def check_vps_id(vps_id: str) -> None:
+    """Raises InvalidRequest unless the id has HostUp's form (it becomes part of a URL path)."""
     if not is_valid_vps_id(vps_id):
-        raise HostupError(
+        raise InvalidRequest(
             code=INVALID_VPS_ID,
             title="Not a HostUp VPS id",
             detail="A VPS id looks like vps_ followed by 26 letters and digits.",
@@ -60,6 +62,7 @@ def check_vps_id(vps_id: str) -> None:
 
 
 def check_rack_id(rack_id: str | None) -> None:
+    """Raises InvalidRequest for a rack id HostUp would refuse."""
     if rack_id is None:
         return
     if len(rack_id) > RACK_ID_MAX_LENGTH:
@@ -68,7 +71,7 @@ def check_rack_id(rack_id: str | None) -> None:
         detail, code = "Rack id must not contain control characters.", "invalid_characters"
     else:
         return
-    raise HostupError(
+    raise InvalidRequest(
         code=INVALID_RACK_ID,
         title="Invalid rack id",
         detail=detail,
@@ -78,7 +81,7 @@ def check_rack_id(rack_id: str | None) -> None:
 
 def _parse_retry_after(response: requests.Response) -> float | None:
     """Seconds to wait: Retry-After (seconds or HTTP date); for a 429 without it, until X-RateLimit-Reset."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     header = response.headers.get("Retry-After")
     if header:
         try:
@@ -117,11 +120,17 @@ def _problem_from_response(response: requests.Response) -> HostupError:
         value = body.get(key)
         return value if isinstance(value, str) else ""
 
-    errors = tuple(
-        FieldError(pointer=str(item.get("pointer", "")), detail=str(item.get("detail", "")), code=str(item.get("code", "")))
-        for item in body.get("errors") or []
-        if isinstance(item, dict)
-    ) if isinstance(body.get("errors"), list) else ()
+    errors = (
+        tuple(
+            FieldError(
+                pointer=str(item.get("pointer", "")), detail=str(item.get("detail", "")), code=str(item.get("code", ""))
+            )
+            for item in body.get("errors") or []
+            if isinstance(item, dict)
+        )
+        if isinstance(body.get("errors"), list)
+        else ()
+    )
     return HostupError(
         status=response.status_code,
         code=text("code") or UNKNOWN_PROBLEM,
@@ -176,9 +185,6 @@ class HostupClient:
         self.rate_limit_remaining: int | None = None
         self.rate_limit_limit: int | None = None
         self.rate_limit_reset: datetime | None = None
-        # HTTP status and HostUp request id (problem body or X-Request-Id) of the last answer.
-        self.last_status: int | None = None
-        self.last_request_id: str | None = None
         # Requests sent, retries included: syncs report it.
         self.calls_made = 0
 
@@ -195,7 +201,7 @@ class HostupClient:
         params: dict[str, Any] = {"limit": limit}
         if cursor:
             params["cursor"] = cursor
-        return VpsPage.from_json(self._get("/api/v2/vps", params=params))
+        return VpsPage.from_json(self._get("/api/v2/vps", params=params).value)
 
     def iter_vps(self) -> Iterator[Vps]:
         """listVps, walking nextCursor through every page."""
@@ -214,41 +220,43 @@ class HostupClient:
     def get_vps(self, vps_id: str) -> Vps:
         """getVps."""
         check_vps_id(vps_id)
-        return Vps.from_json(self._get(f"/api/v2/vps/{vps_id}"))
+        return Vps.from_json(self._get(f"/api/v2/vps/{vps_id}").value)
 
     def get_routed_ipv6(self, vps_id: str) -> RoutedIpv6State:
         """getVpsRoutedIpv6."""
         check_vps_id(vps_id)
-        return RoutedIpv6State.from_json(self._get(f"/api/v2/vps/{vps_id}/routed-ipv6"))
+        return RoutedIpv6State.from_json(self._get(f"/api/v2/vps/{vps_id}/routed-ipv6").value)
 
-    def allocate_routed_ipv6(self, vps_id: str, *, rack_id: str | None = None) -> RoutedIpv6State:
+    def allocate_routed_ipv6(self, vps_id: str, *, rack_id: str | None = None) -> Reply[RoutedIpv6State]:
         """allocateOrRefreshVpsRoutedIpv6 with action=allocate (201 new, 200 existing)."""
         return self._post_action(vps_id, "allocate", rack_id)
 
-    def refresh_next_hop(self, vps_id: str, *, rack_id: str | None = None) -> RoutedIpv6State:
+    def refresh_next_hop(self, vps_id: str, *, rack_id: str | None = None) -> Reply[RoutedIpv6State]:
         """allocateOrRefreshVpsRoutedIpv6 with action=refresh_next_hop."""
         return self._post_action(vps_id, "refresh_next_hop", rack_id)
 
-    def release_routed_ipv6(self, vps_id: str) -> RoutedIpv6Release:
+    def release_routed_ipv6(self, vps_id: str) -> Reply[RoutedIpv6Release]:
         """releaseVpsRoutedIpv6."""
         check_vps_id(vps_id)
-        return RoutedIpv6Release.from_json(self._send("DELETE", f"/api/v2/vps/{vps_id}/routed-ipv6"))
+        reply = self._send("DELETE", f"/api/v2/vps/{vps_id}/routed-ipv6")
+        return Reply(RoutedIpv6Release.from_json(reply.value), reply.status, reply.request_id)
 
     def get_account_routed_ipv6(self) -> AccountRoutedIpv6:
         """getAccountRoutedIpv6."""
-        return AccountRoutedIpv6.from_json(self._get("/api/v2/routed-ipv6"))
+        return AccountRoutedIpv6.from_json(self._get("/api/v2/routed-ipv6").value)
 
     # --- plumbing ---------------------------------------------------------
 
-    def _post_action(self, vps_id: str, action: str, rack_id: str | None) -> RoutedIpv6State:
+    def _post_action(self, vps_id: str, action: str, rack_id: str | None) -> Reply[RoutedIpv6State]:
         check_vps_id(vps_id)
         check_rack_id(rack_id)
         body: dict[str, str] = {"action": action}
         if rack_id:
             body["rackId"] = rack_id
-        return RoutedIpv6State.from_json(self._send("POST", f"/api/v2/vps/{vps_id}/routed-ipv6", json=body))
+        reply = self._send("POST", f"/api/v2/vps/{vps_id}/routed-ipv6", json=body)
+        return Reply(RoutedIpv6State.from_json(reply.value), reply.status, reply.request_id)
 
-    def _get(self, path: str, *, params: dict[str, Any] | None = None) -> Any:
+    def _get(self, path: str, *, params: dict[str, Any] | None = None) -> Reply[Any]:
         """GETs are safe to repeat: retry on 429/502/503/504 within a bounded wait."""
         waited = 0.0
         for attempt in range(self._max_retries + 1):
@@ -264,29 +272,41 @@ class HostupClient:
                 waited += delay
         raise AssertionError("unreachable")  # the loop either returns or raises
 
-    def _send(self, method: str, path: str, **kwargs: Any) -> Any:
+    def _send(self, method: str, path: str, **kwargs: Any) -> Reply[Any]:
         """One HTTP exchange, logged as one JSON line; writes come here directly and are never retried."""
         self.calls_made += 1
-        self.last_status = None
-        self.last_request_id = None
         started = time.monotonic()
+        status: int | None = None
+        request_id: str | None = None
         error_code = ""
         try:
-            return self._exchange(method, path, **kwargs)
+            reply = self._exchange(method, path, **kwargs)
+            status, request_id = reply.status, reply.request_id
+            return reply
         except HostupError as error:
-            error_code = error.code
+            status, request_id, error_code = error.status, error.request_id, error.code
             raise
         finally:
             vps = _VPS_IN_PATH.match(path)
             logger.info(
-                "hostup %s %s -> %s", method, path, self.last_status or error_code,
-                extra={"event": "hostup_call", "method": method, "path": path, "status": self.last_status,
-                       "error_code": error_code, "duration_ms": round((time.monotonic() - started) * 1000, 1),
-                       "hostup_request_id": self.last_request_id, "vps_id": vps.group(1) if vps else None,
-                       "actor": self._actor},
+                "hostup %s %s -> %s",
+                method,
+                path,
+                status or error_code,
+                extra={
+                    "event": "hostup_call",
+                    "method": method,
+                    "path": path,
+                    "status": status,
+                    "error_code": error_code,
+                    "duration_ms": round((time.monotonic() - started) * 1000, 1),
+                    "hostup_request_id": request_id,
+                    "vps_id": vps.group(1) if vps else None,
+                    "actor": self._actor,
+                },
             )
 
-    def _exchange(self, method: str, path: str, **kwargs: Any) -> Any:
+    def _exchange(self, method: str, path: str, **kwargs: Any) -> Reply[Any]:
         try:
             response = self._session.request(method, self._base_url + path, timeout=self._timeout, **kwargs)
         except requests.ConnectTimeout:
@@ -311,24 +331,23 @@ class HostupClient:
             raise _dropped() from None
         except requests.RequestException:  # broken chunked body, bad encoding, redirect loop...
             raise _dropped() from None
-        self._remember_headers(response)
+        self._remember_rate_limit(response)
         if not response.ok:
-            error = _problem_from_response(response)
-            self.last_request_id = error.request_id
-            raise error
+            raise _problem_from_response(response)
+        request_id = response.headers.get("X-Request-Id")
         try:
-            return response.json()
+            body = response.json()
         except ValueError:
             raise HostupError(
                 status=response.status_code,
                 code=MALFORMED_RESPONSE,
                 title="HostUp sent an answer we could not read",
                 detail="The answer was not valid JSON.",
+                request_id=request_id,
             ) from None
+        return Reply(body, response.status_code, request_id)
 
-    def _remember_headers(self, response: requests.Response) -> None:
-        self.last_status = response.status_code
-        self.last_request_id = response.headers.get("X-Request-Id")
+    def _remember_rate_limit(self, response: requests.Response) -> None:
         remaining = response.headers.get("X-RateLimit-Remaining", "")
         if remaining.isdigit():
             self.rate_limit_remaining = int(remaining)

@@ -37,6 +37,20 @@ class FieldError:
         return self.pointer.lstrip("/").split("/", 1)[0]
 
 
+class InvalidRequest(ValueError):
+    """Input the client refuses to send (a malformed VPS id, a rack id HostUp would reject).
+
+    Not a HostupError: nothing reached HostUp. Callers turn it into their own refusal.
+    """
+
+    def __init__(self, *, code: str, title: str, detail: str, errors: tuple[FieldError, ...] = ()) -> None:
+        super().__init__(f"{title}: {detail}")
+        self.code = code
+        self.title = title
+        self.detail = detail
+        self.errors = errors
+
+
 class HostupError(Exception):
     """A HostUp call failed; carries the problem document's fields.
 
@@ -75,17 +89,6 @@ class HostupError(Exception):
     @property
     def is_rate_limited(self) -> bool:
         return self.status == RATE_LIMITED_STATUS
-
-    @property
-    def gateway_status(self) -> int:
-        """The HTTP status a proxy in front of HostUp should answer with for this failure."""
-        if self.status is not None:
-            return self.status
-        if self.code in (TIMEOUT, CONNECT_TIMEOUT):
-            return 504
-        if self.code in (CONNECTION_FAILED, CONNECTION_DROPPED, MALFORMED_RESPONSE, UNKNOWN_PROBLEM):
-            return 502
-        return 400  # refused before sending: the input was wrong
 
     def __repr__(self) -> str:
         return f"HostupError(status={self.status!r}, code={self.code!r}, request_id={self.request_id!r})"

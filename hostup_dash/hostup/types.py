@@ -8,9 +8,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from .errors import MALFORMED_RESPONSE, HostupError
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Reply(Generic[T]):
+    """A write's result with the facts of its own HTTP exchange, for the audit record."""
+
+    value: T
+    status: int
+    request_id: str | None
 
 
 def _malformed(what: str) -> HostupError:

@@ -6,8 +6,12 @@ class VpsFilterForm(forms.Form):
 
     ROUTED_CHOICES = [("", "Any"), ("yes", "Has routed IPv6"), ("no", "No routed IPv6")]
 
-    q = forms.CharField(required=False, max_length=100, label="Search",
-                        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Name, IP or prefix"}))
+    q = forms.CharField(
+        required=False,
+        max_length=100,
+        label="Search",
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Name, IP or prefix"}),
+    )
     power = forms.ChoiceField(required=False, label="Power state", choices=[("", "Any")])
     routed = forms.ChoiceField(required=False, label="Routed IPv6", choices=ROUTED_CHOICES)
     page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)

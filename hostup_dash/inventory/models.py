@@ -7,6 +7,13 @@ from django.db import models
 from django.utils import timezone
 
 
+class AllocationStatus(models.TextChoices):
+    """A per-VPS allocation's status as HostUp states it (anything else is kept as sent)."""
+
+    ACTIVE = "active", "Active"
+    COOLDOWN = "cooldown", "Cooldown"
+
+
 class VpsSnapshot(models.Model):
     """One row per VPS, filled by the inventory pass (names, IPs, states, account
     routes) and the state pass or a VPS page view (its own routed-IPv6 state)."""
@@ -57,16 +64,16 @@ class VpsSnapshot(models.Model):
         return f"{self.name} ({self.vps_id})"
 
     @property
+    def has_active_allocation(self) -> bool:
+        return self.allocation_status == AllocationStatus.ACTIVE
+
+    @property
     def is_next_hop_stale(self) -> bool:
-        return bool(
-            self.allocation_status == "active"
-            and self.suggested_next_hop
-            and self.next_hop != self.suggested_next_hop
-        )
+        return bool(self.has_active_allocation and self.suggested_next_hop and self.next_hop != self.suggested_next_hop)
 
     @property
     def is_in_cooldown(self) -> bool:
-        return self.allocation_status == "cooldown" and bool(
+        return self.allocation_status == AllocationStatus.COOLDOWN and bool(
             self.cooldown_until and self.cooldown_until > timezone.now()
         )
 

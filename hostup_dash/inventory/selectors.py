@@ -10,7 +10,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from .models import SyncRun, VpsSnapshot
+from .models import AllocationStatus, SyncRun, VpsSnapshot
 
 PAGE_SIZE = 50
 
@@ -29,7 +29,7 @@ def vps_list(*, query: str = "", power_state: str = "", has_routed_ipv6: bool | 
     if power_state:
         rows = rows.filter(power_state=power_state)
     if has_routed_ipv6 is not None:
-        has = Q(allocation_status="active") | ~Q(account_route_prefixes="")
+        has = Q(allocation_status=AllocationStatus.ACTIVE) | ~Q(account_route_prefixes="")
         rows = rows.filter(has if has_routed_ipv6 else ~has)
     return rows
 
@@ -46,7 +46,10 @@ def vps_get(*, vps_id: str) -> VpsSnapshot | None:
 def power_states() -> list[str]:
     """Power states present in the snapshot, for the filter's choices."""
     return list(
-        VpsSnapshot.objects.exclude(power_state="").order_by("power_state").values_list("power_state", flat=True).distinct()
+        VpsSnapshot.objects.exclude(power_state="")
+        .order_by("power_state")
+        .values_list("power_state", flat=True)
+        .distinct()
     )
 
 

@@ -14,6 +14,8 @@ from hostup_dash.audit import selectors as audit_selectors
 from hostup_dash.audit.models import AuditRecord
 from hostup_dash.core.htmx import HtmxHttpRequest, is_partial
 from hostup_dash.core.http import client_ip
+from hostup_dash.core.errors import Refusal
+from hostup_dash.core.problems import problem_status
 from hostup_dash.hostup import HostupError
 
 from . import selectors, services
@@ -26,8 +28,9 @@ RELEASE_CONFIRMATION = "release"
 def _list_context(params) -> dict:
     form = VpsFilterForm(params, power_states=selectors.power_states())
     if form.is_valid():
-        rows = selectors.vps_list(query=form.cleaned_data["q"], power_state=form.cleaned_data["power"],
-                                  has_routed_ipv6=form.has_routed_ipv6)
+        rows = selectors.vps_list(
+            query=form.cleaned_data["q"], power_state=form.cleaned_data["power"], has_routed_ipv6=form.has_routed_ipv6
+        )
         number = form.cleaned_data["page"]
     else:
         rows, number = selectors.vps_list(), 1
@@ -89,19 +92,20 @@ def _action_response(request: HtmxHttpRequest, vps_id: str, run) -> HttpResponse
     """Run one action service; answer htmx with the panel, a plain form POST with a redirect."""
     try:
         result = run()
-    except HostupError as problem:
+    except (HostupError, Refusal) as problem:
         if not is_partial(request):
             messages.error(request, f"{problem.title}. {problem.detail}".strip())
             return redirect("inventory:vps-detail", vps_id=vps_id)
         context = _detail_context(vps_id, request.user, problem=problem, rack_id=request.POST.get("rack_id", ""))
-        response = render(request, "inventory/vps_detail.html#ipv6-panel", context, status=problem.gateway_status)
+        response = render(request, "inventory/vps_detail.html#ipv6-panel", context, status=problem_status(problem))
         response["HX-Trigger"] = "ipv6-changed"  # the attempt is in the history too
         return response
     if not is_partial(request):
         messages.success(request, result.message)
         return redirect("inventory:vps-detail", vps_id=vps_id)
-    response = render(request, "inventory/vps_detail.html#ipv6-panel",
-                      _detail_context(vps_id, request.user, message=result.message))
+    response = render(
+        request, "inventory/vps_detail.html#ipv6-panel", _detail_context(vps_id, request.user, message=result.message)
+    )
     response["HX-Trigger"] = "ipv6-changed"
     return response
 
@@ -113,20 +117,37 @@ def _rack_id(request: HtmxHttpRequest) -> str | None:
 @require_POST
 @permission_required_audited(roles.ALLOCATE_IPV6, action=Action.ALLOCATE)
 def vps_ipv6_allocate(request: HtmxHttpRequest, vps_id: str) -> HttpResponse:
-    return _action_response(request, vps_id, lambda: services.ipv6_allocate(
-        actor=request.user, vps_id=vps_id, rack_id=_rack_id(request), client_ip=client_ip(request)))
+    return _action_response(
+        request,
+        vps_id,
+        lambda: services.ipv6_allocate(
+            actor=request.user, vps_id=vps_id, rack_id=_rack_id(request), client_ip=client_ip(request)
+        ),
+    )
 
 
 @require_POST
 @permission_required_audited(roles.REFRESH_NEXT_HOP, action=Action.REFRESH_NEXT_HOP)
 def vps_ipv6_refresh_next_hop(request: HtmxHttpRequest, vps_id: str) -> HttpResponse:
-    return _action_response(request, vps_id, lambda: services.ipv6_next_hop_refresh(
-        actor=request.user, vps_id=vps_id, rack_id=_rack_id(request), client_ip=client_ip(request)))
+    return _action_response(
+        request,
+        vps_id,
+        lambda: services.ipv6_next_hop_refresh(
+            actor=request.user, vps_id=vps_id, rack_id=_rack_id(request), client_ip=client_ip(request)
+        ),
+    )
 
 
 @require_POST
 @permission_required_audited(roles.RELEASE_IPV6, action=Action.RELEASE)
 def vps_ipv6_release(request: HtmxHttpRequest, vps_id: str) -> HttpResponse:
-    return _action_response(request, vps_id, lambda: services.ipv6_release(
-        actor=request.user, vps_id=vps_id, confirmed=request.POST.get("confirm") == RELEASE_CONFIRMATION,
-        client_ip=client_ip(request)))
+    return _action_response(
+        request,
+        vps_id,
+        lambda: services.ipv6_release(
+            actor=request.user,
+            vps_id=vps_id,
+            confirmed=request.POST.get("confirm") == RELEASE_CONFIRMATION,
+            client_ip=client_ip(request),
+        ),
+    )

@@ -116,8 +116,12 @@ class _RateLimiter:
                 started, count = moment, 0
             count += 1
             self._windows[token] = (started, count)
-        return _Window(limit=limit, remaining=max(0, limit - count), is_exceeded=count > limit,
-                       resets_in_s=started + length - moment)
+        return _Window(
+            limit=limit,
+            remaining=max(0, limit - count),
+            is_exceeded=count > limit,
+            resets_in_s=started + length - moment,
+        )
 
 
 def _first(query: dict[str, list[str]], name: str) -> str | None:
@@ -258,8 +262,9 @@ def _injected_reply(injection: _Injection) -> Reply:
     if injection.kind == "rate_limit":
         # retry_after=None leaves Retry-After out: clients then fall back to X-RateLimit-Reset.
         retry = {} if injection.retry_after is None else {"Retry-After": str(injection.retry_after)}
-        raise ApiProblem(429, "rate_limit_exceeded", "Too many requests.",
-                         headers={**retry, "X-RateLimit-Remaining": "0"})
+        raise ApiProblem(
+            429, "rate_limit_exceeded", "Too many requests.", headers={**retry, "X-RateLimit-Remaining": "0"}
+        )
     if injection.kind == "unavailable":
         raise ApiProblem(503, "service_unavailable", "The service is temporarily unavailable.")
     if injection.kind == "bad_gateway":
@@ -326,8 +331,9 @@ class Simulator:
     def start(self, host: str = "127.0.0.1", port: int = 0) -> "Simulator":
         """Serve in a daemon thread; port 0 picks a free port (see `url`)."""
         self._server = _Server((host, port), self)
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(POLL_INTERVAL_S,),
-                                        name="hostup-simulator", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(POLL_INTERVAL_S,), name="hostup-simulator", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -372,8 +378,9 @@ class Simulator:
         with self._injections_lock:
             self._injections.append(_Injection(kind, count, path_prefix, retry_after))
 
-    def add_vps(self, *, name: str, primary_ip: str | None = None, power_state: str = "running",
-                available: bool = True) -> str:
+    def add_vps(
+        self, *, name: str, primary_ip: str | None = None, power_state: str = "running", available: bool = True
+    ) -> str:
         """Add a VPS at the end of the list; `available=False` leaves net0 without IPv6."""
         return self._state.add_vps(name=name, primary_ip=primary_ip, power_state=power_state, available=available)
 
@@ -385,16 +392,23 @@ class Simulator:
 
     # --- answering ---------------------------------------------------------------
 
-    def answer(self, *, method: str, path: str, query: dict[str, list[str]], authorization: str | None,
-               body: bytes) -> Reply:
+    def answer(
+        self, *, method: str, path: str, query: dict[str, list[str]], authorization: str | None, body: bytes
+    ) -> Reply:
         """Everything between the parsed request and the bytes sent back; records the call."""
         time.sleep(self.config.latency_ms / 1000)
+        # Every answer carries one (NOTES: X-Request-Id on every response, = requestId on errors).
+        request_id = self._state.new_request_id()
         token = _bearer_token(authorization)
         window = self._limiter.hit(token or "", limit=self.config.rate_limit, length=self.config.rate_window_s)
         try:
             if window.is_exceeded:
-                raise ApiProblem(429, "rate_limit_exceeded", "Too many requests.",
-                                 headers={"Retry-After": str(max(1, math.ceil(window.resets_in_s)))})
+                raise ApiProblem(
+                    429,
+                    "rate_limit_exceeded",
+                    "Too many requests.",
+                    headers={"Retry-After": str(max(1, math.ceil(window.resets_in_s)))},
+                )
             injection = self._take_injection(path)
             if injection is not None:
                 reply = _injected_reply(injection)
@@ -402,9 +416,9 @@ class Simulator:
                 status, payload = self._dispatch(method, path, query, token, body)
                 reply = Reply(status, json.dumps(payload).encode(), JSON)
         except ApiProblem as problem:
-            reply = self._problem_reply(problem, path)
+            reply = self._problem_reply(problem, path, request_id)
         # Problem-specific headers (a forced Remaining 0) win over the window's.
-        reply.headers = window.headers() | reply.headers
+        reply.headers = window.headers() | reply.headers | {"X-Request-Id": request_id}
         with self._calls_lock:
             self.calls.append(RecordedCall(method, path, query, body, reply.status))
         return reply
@@ -419,8 +433,9 @@ class Simulator:
                     return injection
         return None
 
-    def _dispatch(self, method: str, path: str, query: dict[str, list[str]], token: str | None,
-                  body: bytes) -> tuple[int, object]:
+    def _dispatch(
+        self, method: str, path: str, query: dict[str, list[str]], token: str | None, body: bytes
+    ) -> tuple[int, object]:
         scopes = self._scopes_of(token)
         if scopes is None:
             raise ApiProblem(401, "unauthorized", "Authentication required.")
@@ -430,12 +445,20 @@ class Simulator:
                 continue
             operation = operations.get(method)
             if operation is None:
-                raise ApiProblem(405, "method_not_allowed", f"{method} is not allowed on this path.",
-                                 headers={"Allow": ", ".join(operations)})
+                raise ApiProblem(
+                    405,
+                    "method_not_allowed",
+                    f"{method} is not allowed on this path.",
+                    headers={"Allow": ", ".join(operations)},
+                )
             missing = operation.scopes - scopes
             if missing:
-                raise ApiProblem(403, "forbidden", f"This API key lacks the scope {', '.join(sorted(missing))}.",
-                                 extensions={"missingScopes": sorted(missing)})
+                raise ApiProblem(
+                    403,
+                    "forbidden",
+                    f"This API key lacks the scope {', '.join(sorted(missing))}.",
+                    extensions={"missingScopes": sorted(missing)},
+                )
             return operation.handler(self._state, self.config, ApiRequest(match.groupdict(), query, body))
         raise ApiProblem(404, "not_found", "No API endpoint matches this path.")
 
@@ -443,8 +466,8 @@ class Simulator:
         # Read the tokens on every request: tests may change them on a running simulator.
         return {self.config.full_token: FULL_SCOPES, self.config.read_token: READ_SCOPES}.get(token or "")
 
-    def _problem_reply(self, problem: ApiProblem, path: str) -> Reply:
-        body = problem_body(problem, instance=path, request_id=self._state.new_request_id(), timestamp=iso(now()))
+    def _problem_reply(self, problem: ApiProblem, path: str, request_id: str) -> Reply:
+        body = problem_body(problem, instance=path, request_id=request_id, timestamp=iso(now()))
         return Reply(problem.status, json.dumps(body).encode(), PROBLEM_JSON, dict(problem.headers))
 
 

@@ -287,11 +287,21 @@ class SimState:
 
     def _billing(self, monthly_price: int) -> dict[str, object]:
         if self._rng.random() < 0.2:  # usage-billed Cloud VPS: cycle reads "monthly", isPayg tells
-            return {"amount": monthly_price, "currencyCode": "SEK", "billingCycle": "monthly",
-                    "isPayg": True, "periodYears": None}
+            return {
+                "amount": monthly_price,
+                "currencyCode": "SEK",
+                "billingCycle": "monthly",
+                "isPayg": True,
+                "periodYears": None,
+            }
         cycle, months, years = self._rng.choice(BILLING_CYCLES)
-        return {"amount": monthly_price * months, "currencyCode": "SEK", "billingCycle": cycle,
-                "isPayg": False, "periodYears": years}
+        return {
+            "amount": monthly_price * months,
+            "currencyCode": "SEK",
+            "billingCycle": cycle,
+            "isPayg": False,
+            "periodYears": years,
+        }
 
     def _new_allocation(self, *, next_hop: str, at: datetime) -> Allocation:
         if self._next_subnet >= SUBNETS_IN_PARENT:
@@ -299,8 +309,14 @@ class SimState:
         # Prefixes are never reused, so every allocation a VPS gets is a distinct /64.
         prefix = _subnet(PARENT_CIDR, self._next_subnet, ALLOCATION_PREFIX_LENGTH)
         self._next_subnet += 1
-        return Allocation(id=self._new_id("ripv6_"), prefix=prefix, next_hop=next_hop,
-                          allocated_at=at, updated_at=at, route_id=self._new_id("ripv6rt_"))
+        return Allocation(
+            id=self._new_id("ripv6_"),
+            prefix=prefix,
+            next_hop=next_hop,
+            allocated_at=at,
+            updated_at=at,
+            route_id=self._new_id("ripv6rt_"),
+        )
 
     def _find(self, vps_id: str) -> Vps:
         """The VPS, with a finished cooldown already dropped; malformed ids simply are not found."""
@@ -320,8 +336,9 @@ class SimState:
         allocation = vps.allocation
         if allocation and allocation.cooldown_until is not None:
             until = iso(allocation.cooldown_until)
-            return ApiProblem(409, "routed_ipv6_cooldown", REASON_COOLDOWN.format(until=until),
-                              extensions={"cooldownUntil": until})
+            return ApiProblem(
+                409, "routed_ipv6_cooldown", REASON_COOLDOWN.format(until=until), extensions={"cooldownUntil": until}
+            )
         return None
 
     def _state_json(self, vps: Vps, *, created: bool | None) -> dict[str, object]:
@@ -357,21 +374,39 @@ class SimState:
     def _mirrored_routes(self) -> list[AccountRoute]:
         """Every active VPS allocation, seen as a route of the per-VPS parent."""
         return [
-            AccountRoute(id=vps.allocation.route_id, prefix=vps.allocation.prefix, next_hop=vps.allocation.next_hop,
-                         label=None, vps_id=vps.id, allocated_at=vps.allocation.allocated_at,
-                         updated_at=vps.allocation.updated_at, delete_refusal=REASON_MIRRORED_ROUTE)
+            AccountRoute(
+                id=vps.allocation.route_id,
+                prefix=vps.allocation.prefix,
+                next_hop=vps.allocation.next_hop,
+                label=None,
+                vps_id=vps.id,
+                allocated_at=vps.allocation.allocated_at,
+                updated_at=vps.allocation.updated_at,
+                delete_refusal=REASON_MIRRORED_ROUTE,
+            )
             for vps in self._vpses.values()
             if vps.allocation is not None and vps.allocation.is_active
         ]
 
     def _destination_json(self, vps: Vps) -> dict[str, object]:
-        return {"vpsId": vps.id, "vpsName": vps.name,
-                "actions": {"canReceiveRoute": _gate(vps.not_ready_reason(), "vps_not_ready")}}
+        return {
+            "vpsId": vps.id,
+            "vpsName": vps.name,
+            "actions": {"canReceiveRoute": _gate(vps.not_ready_reason(), "vps_not_ready")},
+        }
 
-    def _pool_json(self, pool_id: str, cidr: ipaddress.IPv6Network, allocated_at: datetime,
-                   routes: list[dict[str, object]]) -> dict[str, object]:
-        return {"id": pool_id, "parentCidr": str(cidr), "prefixLength": cidr.prefixlen, "status": "active",
-                "allocatedAt": iso(allocated_at), "updatedAt": iso(allocated_at), "routes": routes}
+    def _pool_json(
+        self, pool_id: str, cidr: ipaddress.IPv6Network, allocated_at: datetime, routes: list[dict[str, object]]
+    ) -> dict[str, object]:
+        return {
+            "id": pool_id,
+            "parentCidr": str(cidr),
+            "prefixLength": cidr.prefixlen,
+            "status": "active",
+            "allocatedAt": iso(allocated_at),
+            "updatedAt": iso(allocated_at),
+            "routes": routes,
+        }
 
     # --- public operations ---------------------------------------------------
 
@@ -385,21 +420,22 @@ class SimState:
 
     def add_vps(self, *, name: str, primary_ip: str | None, power_state: str, available: bool) -> str:
         with self._lock:
-            vps = self._create_vps(name=name, primary_ip=primary_ip, power_state=power_state,
-                                   has_net0_ipv6=available)
+            vps = self._create_vps(name=name, primary_ip=primary_ip, power_state=power_state, has_net0_ipv6=available)
             return vps.id
 
-    def list_page(self, *, primary_ip: str | None, name: str | None, offset: int, limit: int,
-                  include_maintenance: bool) -> tuple[list[dict[str, object]], bool]:
+    def list_page(
+        self, *, primary_ip: str | None, name: str | None, offset: int, limit: int, include_maintenance: bool
+    ) -> tuple[list[dict[str, object]], bool]:
         """One page of VPSes, filtered before paging, and whether more follow."""
         wanted_name = None if name is None else name.casefold()
         with self._lock:
             matches = [
-                vps for vps in self._vpses.values()
+                vps
+                for vps in self._vpses.values()
                 if (primary_ip is None or vps.primary_ip == primary_ip)
                 and (wanted_name is None or vps.name.casefold() == wanted_name)
             ]
-            page = [vps.to_json(include_maintenance=include_maintenance) for vps in matches[offset:offset + limit]]
+            page = [vps.to_json(include_maintenance=include_maintenance) for vps in matches[offset : offset + limit]]
         return page, offset + limit < len(matches)
 
     def vps_json(self, vps_id: str) -> dict[str, object]:
@@ -429,8 +465,9 @@ class SimState:
             vps = self._find(vps_id)
             allocation = vps.allocation
             if allocation is None or not allocation.is_active:
-                raise ApiProblem(409, "routed_ipv6_not_allocated",
-                                 "This VPS has no active routed IPv6 allocation to refresh.")
+                raise ApiProblem(
+                    409, "routed_ipv6_not_allocated", "This VPS has no active routed IPv6 allocation to refresh."
+                )
             blocker = self._blocker(vps)
             if blocker is not None:
                 raise blocker
@@ -447,8 +484,12 @@ class SimState:
             if allocation is None or not allocation.is_active:
                 return {"released": False, "cooldownDays": COOLDOWN_DAYS, "cooldownUntil": None, "allocation": None}
             allocation.release(now())
-            return {"released": True, "cooldownDays": COOLDOWN_DAYS,
-                    "cooldownUntil": _iso_or_none(allocation.cooldown_until), "allocation": allocation.to_json()}
+            return {
+                "released": True,
+                "cooldownDays": COOLDOWN_DAYS,
+                "cooldownUntil": _iso_or_none(allocation.cooldown_until),
+                "allocation": allocation.to_json(),
+            }
 
     def expire_cooldowns(self) -> None:
         with self._lock:

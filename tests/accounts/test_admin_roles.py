@@ -10,10 +10,17 @@ from hostup_dash.audit.models import AuditRecord
 def _change_form(user: User, groups: list[str], permissions: tuple[str, ...] = (), **flags) -> dict:
     return {
         "user_permissions": [str(Permission.objects.get(codename=codename).pk) for codename in permissions],
-        "username": user.username, "first_name": "", "last_name": "", "email": "",
-        "is_active": "on", **{name: "on" for name, on in flags.items() if on},
+        "username": user.username,
+        "first_name": "",
+        "last_name": "",
+        "email": "",
+        "is_active": "on",
+        **{name: "on" for name, on in flags.items() if on},
         "groups": [str(Group.objects.get(name=name).pk) for name in groups],
-        "last_login_0": "", "last_login_1": "", "date_joined_0": "2026-01-01", "date_joined_1": "00:00:00",
+        "last_login_0": "",
+        "last_login_1": "",
+        "date_joined_0": "2026-01-01",
+        "date_joined_1": "00:00:00",
     }
 
 
@@ -21,7 +28,9 @@ def _change_form(user: User, groups: list[str], permissions: tuple[str, ...] = (
 def test_role_change_is_audited(make_user, admin_client_role):
     user = make_user("viewer", username="carol")
 
-    response = admin_client_role.post(reverse("admin:auth_user_change", args=[user.pk]), _change_form(user, ["operator"]))
+    response = admin_client_role.post(
+        reverse("admin:auth_user_change", args=[user.pk]), _change_form(user, ["operator"])
+    )
 
     assert response.status_code == 302, response.content.decode()[:2000]
     record = AuditRecord.objects.get(action=AuditRecord.Action.ROLE_CHANGE)
@@ -52,8 +61,10 @@ def test_operators_cannot_reach_the_user_admin(operator_client, make_user):
 def test_a_permission_given_directly_is_audited(make_user, admin_client_role):
     user = make_user("viewer", username="frank")
 
-    admin_client_role.post(reverse("admin:auth_user_change", args=[user.pk]),
-                           _change_form(user, ["viewer"], permissions=("release_routed_ipv6",)))
+    admin_client_role.post(
+        reverse("admin:auth_user_change", args=[user.pk]),
+        _change_form(user, ["viewer"], permissions=("release_routed_ipv6",)),
+    )
 
     record = AuditRecord.objects.get(action=AuditRecord.Action.ROLE_CHANGE)
     assert record.request_body["after"]["permissions"] == ["inventory.release_routed_ipv6"]

@@ -14,8 +14,15 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 def record(**fields) -> AuditRecord:
-    defaults = {"actor_name": "operator", "actor_role": "operator", "action": "allocate", "vps_id": "vps_" + "a" * 26,
-                "vps_name": "web-001", "outcome": Outcome.SUCCEEDED, "problem_code": "test"}
+    defaults = {
+        "actor_name": "operator",
+        "actor_role": "operator",
+        "action": "allocate",
+        "vps_id": "vps_" + "a" * 26,
+        "vps_name": "web-001",
+        "outcome": Outcome.SUCCEEDED,
+        "problem_code": "test",
+    }
     return audit_append(**(defaults | fields))
 
 
@@ -138,9 +145,14 @@ def test_unknown_filter_value_is_said_not_crashed(auditor_client):
 def test_detail_shows_everything_recorded(auditor_client):
     body = {"action": "allocate", "rackId": "stockholm-a"}
     intent = record(outcome=Outcome.PENDING, request_body=body)
-    outcome = record(intent=intent, outcome=Outcome.FAILED, http_status=409, hostup_request_id="req_" + "c" * 26,
-                     request_body=body,
-                     problem={"code": "routed_ipv6_cooldown", "detail": "In cooldown."})
+    outcome = record(
+        intent=intent,
+        outcome=Outcome.FAILED,
+        http_status=409,
+        hostup_request_id="req_" + "c" * 26,
+        request_body=body,
+        problem={"code": "routed_ipv6_cooldown", "detail": "In cooldown."},
+    )
 
     page = auditor_client.get(reverse("audit:audit-detail", args=[outcome.id])).content.decode()
 

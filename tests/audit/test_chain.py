@@ -91,8 +91,13 @@ def test_concurrent_appends_keep_one_chain():
 
 @pytest.mark.django_db
 def test_hostile_values_are_stored_and_keep_the_chain_intact():
-    record(vps_name="x\x00y", hostup_request_id="req_" + "z" * 200, problem_detail="lone \ud800 surrogate",
-           problem={"retryAfter": None, "detail": "\x00"}, request_body={"rackId": "a\x00b"})
+    record(
+        vps_name="x\x00y",
+        hostup_request_id="req_" + "z" * 200,
+        problem_detail="lone \ud800 surrogate",
+        problem={"retryAfter": None, "detail": "\x00"},
+        request_body={"rackId": "a\x00b"},
+    )
 
     assert _verify() == f"{AuditRecord.objects.count()} records, chain intact"
     stored = AuditRecord.objects.get(vps_name="x\ufffdy")

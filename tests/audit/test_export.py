@@ -26,7 +26,7 @@ def test_csv_export_of_the_current_filter(auditor_client):
     assert response["Content-Type"].startswith("text/csv")
     assert "attachment" in response["Content-Disposition"]
     header, *lines = _body(response).splitlines()
-    assert header.startswith("# hostup-dash audit export; filter: {\"actor\": \"admin\"}; exported at ")
+    assert header.startswith('# hostup-dash audit export; filter: {"actor": "admin"}; exported at ')
     rows = list(csv.DictReader(io.StringIO("\n".join(lines))))
     assert [row["vps_name"] for row in rows] == ["keep-me"]
     assert rows[0]["hash"] and rows[0]["prev_hash"]
@@ -65,8 +65,12 @@ def test_export_is_for_auditors_and_admins(role_client, role, name):
 
 @pytest.mark.django_db
 def test_csv_cells_cannot_run_as_formulas(auditor_client):
-    record(actor_name='=HYPERLINK("http://example.invalid","x")', vps_name="+1", problem_detail="-2",
-           hostup_request_id="@3")
+    record(
+        actor_name='=HYPERLINK("http://example.invalid","x")',
+        vps_name="+1",
+        problem_detail="-2",
+        hostup_request_id="@3",
+    )
 
     lines = _body(auditor_client.get(reverse("audit:audit-export-csv"), {"vps": "+1"})).splitlines()
 

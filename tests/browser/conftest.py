@@ -78,7 +78,12 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
 @pytest.fixture(scope="package")
 def browser_context_args() -> dict:
     # Not built on pytest-playwright's: that one needs its session-wide `playwright`.
-    return {"viewport": {"width": 1280, "height": 860}, "locale": "en-GB", "timezone_id": "UTC", "accept_downloads": True}
+    return {
+        "viewport": {"width": 1280, "height": 860},
+        "locale": "en-GB",
+        "timezone_id": "UTC",
+        "accept_downloads": True,
+    }
 
 
 @pytest.fixture

@@ -45,7 +45,10 @@ def test_wrong_password_is_refused_in_words(page: Page, live_server, make_user):
 
 def test_pages_raise_no_content_security_policy_violations(page: Page, live_server, hostup, log_in_as):
     violations: list[str] = []
-    page.on("console", lambda message: violations.append(message.text) if "Content Security Policy" in message.text else None)
+    page.on(
+        "console",
+        lambda message: violations.append(message.text) if "Content Security Policy" in message.text else None,
+    )
     log_in_as("admin")
 
     for path in ["/", f"/vps/{hostup.vps_ids()[0]}/", "/audit/"]:

@@ -120,4 +120,6 @@ def test_double_click_on_allocate_sends_one_request(page: Page, live_server, hos
 
     expect(page.locator("#routed-prefix")).to_be_visible()
     assert len(hostup.calls_to("POST", f"/api/v2/vps/{vps_id}/routed-ipv6")) == 1
-    assert [url for url in posted if url.endswith("/routed-ipv6/allocate")] == [f"{live_server.url}/vps/{vps_id}/routed-ipv6/allocate"]
+    assert [url for url in posted if url.endswith("/routed-ipv6/allocate")] == [
+        f"{live_server.url}/vps/{vps_id}/routed-ipv6/allocate"
+    ]

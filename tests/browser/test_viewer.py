@@ -60,7 +60,9 @@ def test_list_says_when_hostup_is_down_and_stops_refreshing(page: Page, live_ser
     log_in_as("viewer")
     hostup.fail_next("unavailable", count=100)
     refreshes = []
-    page.on("request", lambda request: refreshes.append(request.url) if request.url.endswith("/inventory/refresh") else None)
+    page.on(
+        "request", lambda request: refreshes.append(request.url) if request.url.endswith("/inventory/refresh") else None
+    )
 
     page.goto(live_server.url + "/")
 

@@ -33,8 +33,9 @@ PRODUCTION_ENV = {
 
 def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     base = {k: v for k, v in os.environ.items() if not k.startswith(("SECRET_KEY", "HOSTUP_", "DEBUG"))}
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=base | env, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=base | env, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_check_deploy_passes_with_the_documented_production_settings():
@@ -44,7 +45,9 @@ def test_check_deploy_passes_with_the_documented_production_settings():
 
 
 def test_check_deploy_warns_when_the_api_is_not_https():
-    result = _manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV | {"HOSTUP_API_URL": "http://hostup.example"})
+    result = _manage(
+        "check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV | {"HOSTUP_API_URL": "http://hostup.example"}
+    )
 
     assert result.returncode != 0
     assert "hostup_dash.W001" in result.stderr + result.stdout
@@ -62,10 +65,16 @@ def test_missing_secret_key_in_production_names_it():
 def test_api_token_can_come_from_a_file(tmp_path):
     token_file = tmp_path / "token"
     token_file.write_text("token-from-file")
-    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "HOSTUP_API_TOKEN"} | {"HOSTUP_API_TOKEN_FILE": str(token_file)}
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "HOSTUP_API_TOKEN"} | {
+        "HOSTUP_API_TOKEN_FILE": str(token_file)
+    }
 
-    result = _manage("shell", "-c", "from django.conf import settings; print(settings.HOSTUP_API_TOKEN == 'token-from-file')",
-                     env=env)
+    result = _manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.HOSTUP_API_TOKEN == 'token-from-file')",
+        env=env,
+    )
 
     assert result.stdout.strip().endswith("True"), result.stderr
 

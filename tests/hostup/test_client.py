@@ -5,9 +5,10 @@ from datetime import datetime
 
 import pytest
 
-from hostup_dash.hostup import HostupClient, HostupError
+from hostup_dash.hostup import HostupClient, HostupError, InvalidRequest
 from hostup_dash.hostup import errors as codes
 from tests.conftest import FULL_TOKEN, READ_TOKEN
+
 
 def _available_id(simulator, client: HostupClient, *, allocated: bool = False) -> str:
     """A VPS whose routed IPv6 is available, with or without an active allocation."""
@@ -60,16 +61,19 @@ def test_get_routed_ipv6_parses_timestamps_as_aware(simulator, hostup_client):
 def test_allocate_then_refresh_then_release(simulator, hostup_client):
     vps_id = _available_id(simulator, hostup_client)
 
-    allocated = hostup_client.allocate_routed_ipv6(vps_id, rack_id="stockholm-a")
-    assert hostup_client.last_status == 201
+    reply = hostup_client.allocate_routed_ipv6(vps_id, rack_id="stockholm-a")
+    allocated = reply.value
+    assert reply.status == 201
+    assert reply.request_id.startswith("req_")
     assert allocated.created is True
     assert allocated.active_allocation.prefix
 
     refreshed = hostup_client.refresh_next_hop(vps_id)
-    assert hostup_client.last_status == 200
-    assert refreshed.allocation.prefix == allocated.allocation.prefix
+    assert refreshed.status == 200
+    assert refreshed.request_id != reply.request_id
+    assert refreshed.value.allocation.prefix == allocated.allocation.prefix
 
-    released = hostup_client.release_routed_ipv6(vps_id)
+    released = hostup_client.release_routed_ipv6(vps_id).value
     assert released.released is True
     assert released.cooldown_until is not None
     assert hostup_client.get_routed_ipv6(vps_id).allocation.status == "cooldown"
@@ -121,7 +125,7 @@ def test_unknown_vps_is_404(hostup_client):
 def test_malformed_vps_id_is_refused_before_sending(simulator, hostup_client):
     simulator.reset_calls()
 
-    with pytest.raises(HostupError) as caught:
+    with pytest.raises(InvalidRequest) as caught:
         hostup_client.get_routed_ipv6("../../etc/passwd")
 
     assert caught.value.code == codes.INVALID_VPS_ID
@@ -131,7 +135,7 @@ def test_malformed_vps_id_is_refused_before_sending(simulator, hostup_client):
 def test_long_rack_id_is_refused_before_sending(simulator, hostup_client):
     simulator.reset_calls()
 
-    with pytest.raises(HostupError) as caught:
+    with pytest.raises(InvalidRequest) as caught:
         hostup_client.allocate_routed_ipv6(simulator.vps_ids()[0], rack_id="r" * 51)
 
     assert caught.value.errors[0].field == "rackId"

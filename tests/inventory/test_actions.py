@@ -9,7 +9,8 @@ from hostup_dash.audit.models import AuditRecord
 from hostup_dash.core.locks import lock_key
 from hostup_dash.inventory import services
 from hostup_dash.inventory.models import VpsSnapshot
-from hostup_dash.inventory.services import VPS_BUSY_DETAIL
+from hostup_dash.core.clients import hostup_client
+from hostup_dash.inventory.services.actions import VPS_BUSY_DETAIL
 from tests.factories import action_trail, last_record, pick_vps, run_together, synced
 
 Outcome = AuditRecord.Outcome
@@ -52,7 +53,10 @@ def test_operator_allocates_and_the_panel_shows_the_prefix(hostup, operator_clie
     assert record.intent_id is not None and record.duration_ms is not None
     assert record.client_ip == "127.0.0.1"
     assert response["HX-Trigger"] == "ipv6-changed"
-    assert f'<div id="ipv6-announce" hx-swap-oob="innerHTML">Allocated {record.result_prefix}.</div>' in response.content.decode()
+    assert (
+        f'<div id="ipv6-announce" hx-swap-oob="innerHTML">Allocated {record.result_prefix}.</div>'
+        in response.content.decode()
+    )
     assert len(_posts(hostup, free_vps)) == 1
 
 
@@ -138,13 +142,17 @@ def test_too_long_rack_id_shows_a_field_error_and_sends_nothing(hostup, operator
 @pytest.mark.django_db
 def test_upstream_conflict_is_shown_and_recorded_as_failed(hostup, operator_client, allocated_vps):
     # Someone released it behind the dashboard's back, so there is nothing to refresh.
-    services.hostup_client().release_routed_ipv6(allocated_vps)
+    hostup_client().release_routed_ipv6(allocated_vps)
 
     response = operator_client.post(_url("ipv6-refresh-next-hop", allocated_vps), **HTMX)
 
     assert response.status_code == 409
     record = last_record()
-    assert (record.outcome, record.http_status, record.problem_code) == (Outcome.FAILED, 409, "routed_ipv6_not_allocated")
+    assert (record.outcome, record.http_status, record.problem_code) == (
+        Outcome.FAILED,
+        409,
+        "routed_ipv6_not_allocated",
+    )
     assert record.hostup_request_id.startswith("req_")
     assert "Routed IPv6 not allocated" in response.content.decode()
 
@@ -200,8 +208,7 @@ def test_concurrent_allocations_send_exactly_one(hostup, make_user, free_vps):
     for client in clients:
         client.force_login(make_user("operator", username=f"operator{id(client)}"))
 
-    statuses = run_together(lambda: clients.pop().post(_url("ipv6-allocate", free_vps), **HTMX).status_code,
-                            threads=5)
+    statuses = run_together(lambda: clients.pop().post(_url("ipv6-allocate", free_vps), **HTMX).status_code, threads=5)
 
     assert len(_posts(hostup, free_vps)) == 1
     assert sorted(statuses) == [200, 409, 409, 409, 409]

@@ -16,12 +16,12 @@ ALLOCATE = """
 import django, sys
 django.setup()
 from django.contrib.auth.models import User
-from hostup_dash.hostup import HostupError
+from hostup_dash.core.errors import Refusal
 from hostup_dash.inventory.services import ipv6_allocate
 try:
     ipv6_allocate(actor=User.objects.get(username="operator"), vps_id=sys.argv[1])
     print("allocated")
-except HostupError as error:
+except Refusal as error:
     print(error.code)
 """
 SYNC = """
@@ -35,11 +35,20 @@ print("skipped" if inventory_sync().skipped else "synced")
 def _start(script: str, *args: str, hostup) -> subprocess.Popen:
     env = os.environ | {
         "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{connection.settings_dict['NAME']}",
-        "HOSTUP_API_URL": hostup.url, "HOSTUP_API_TOKEN": "test-full-token", "HOSTUP_TIMEOUT": "5",
-        "DJANGO_SETTINGS_MODULE": "hostup_dash.settings", "LOG_LEVEL": "ERROR",
+        "HOSTUP_API_URL": hostup.url,
+        "HOSTUP_API_TOKEN": "test-full-token",
+        "HOSTUP_TIMEOUT": "5",
+        "DJANGO_SETTINGS_MODULE": "hostup_dash.settings",
+        "LOG_LEVEL": "ERROR",
     }
-    return subprocess.Popen([sys.executable, "-c", script, *args], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", script, *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _results(processes: list[subprocess.Popen]) -> list[str]:
@@ -60,7 +69,8 @@ def test_two_processes_allocating_one_vps_send_one_request(hostup, make_user):
     assert results == ["allocated", "vps_busy"]
     assert len(hostup.calls_to("POST", f"/api/v2/vps/{vps_id}/routed-ipv6")) == 1
     assert sorted(outcome for _, outcome in action_trail()) == sorted(
-        [AuditRecord.Outcome.PENDING, AuditRecord.Outcome.SUCCEEDED, AuditRecord.Outcome.REFUSED])
+        [AuditRecord.Outcome.PENDING, AuditRecord.Outcome.SUCCEEDED, AuditRecord.Outcome.REFUSED]
+    )
 
 
 @pytest.mark.django_db(transaction=True)

@@ -6,6 +6,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
+from hostup_dash.core.clients import hostup_client
 from hostup_dash.inventory import selectors, services
 from hostup_dash.inventory.models import SyncRun, VpsSnapshot
 from hostup_dash.simulator.server import Simulator, SimulatorConfig
@@ -16,8 +17,11 @@ VPS_COUNT = 250
 
 @pytest.fixture(params=[False, True], ids=["separate-routes", "mirrored-routes"])
 def big_hostup(request, settings):
-    sim = Simulator(SimulatorConfig(vps_count=VPS_COUNT, seed=3, full_token=FULL_TOKEN,
-                                    mirror_allocations=request.param, rate_limit=100_000)).start()
+    sim = Simulator(
+        SimulatorConfig(
+            vps_count=VPS_COUNT, seed=3, full_token=FULL_TOKEN, mirror_allocations=request.param, rate_limit=100_000
+        )
+    ).start()
     settings.HOSTUP_API_URL = sim.url
     settings.HOSTUP_API_TOKEN = FULL_TOKEN
     yield sim
@@ -47,13 +51,16 @@ def test_full_sync_reads_each_state_at_most_once(big_hostup):
 @pytest.mark.django_db
 def test_snapshot_prefixes_match_the_vps_state_in_both_modes(big_hostup):
     services.inventory_sync()
-    client = services.hostup_client()
+    client = hostup_client()
 
     for snapshot in VpsSnapshot.objects.exclude(routed_prefix="")[:20]:
         state = client.get_routed_ipv6(snapshot.vps_id)
         assert snapshot.routed_prefix == state.allocation.prefix
         # A mirrored allocation is not counted as a second, account-level route.
-        assert snapshot.routed_prefix not in [r["prefix"] for r in snapshot.account_routes] or big_hostup.config.mirror_allocations
+        assert (
+            snapshot.routed_prefix not in [r["prefix"] for r in snapshot.account_routes]
+            or big_hostup.config.mirror_allocations
+        )
 
 
 @pytest.mark.django_db
@@ -103,7 +110,7 @@ def test_only_one_sync_runs_at_a_time(hostup):
     other = connections.create_connection("default")
     try:
         with other.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_lock(%s)", [_key(services.SYNC_LOCK)])
+            cursor.execute("SELECT pg_advisory_lock(%s)", [_key(services.sync.SYNC_LOCK)])
         result = services.inventory_sync()
     finally:
         other.close()
@@ -156,7 +163,7 @@ def test_a_bug_in_a_sync_still_ends_the_run(hostup, monkeypatch):
     # One seam, patched with autospec: a programming error inside the state pass.
     from unittest import mock
 
-    with mock.patch("hostup_dash.inventory.services._store_state", autospec=True, side_effect=RuntimeError("bug")):
+    with mock.patch("hostup_dash.inventory.services.sync.vps_state_store", autospec=True, side_effect=RuntimeError("bug")):
         with pytest.raises(RuntimeError):
             services.inventory_sync(limit=1)
 

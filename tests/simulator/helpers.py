@@ -18,8 +18,9 @@ TIMESTAMP_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 PROBLEM_KEYS = {"type", "title", "status", "detail", "code", "instance", "requestId", "timestamp", "extensions"}
 
 
-def call(sim: Simulator, method: str, path: str, *, headers: dict[str, str] = FULL,
-         **kwargs: object) -> requests.Response:
+def call(
+    sim: Simulator, method: str, path: str, *, headers: dict[str, str] = FULL, **kwargs: object
+) -> requests.Response:
     return requests.request(method, sim.url + path, headers=headers, timeout=5, **kwargs)  # type: ignore[arg-type]
 
 

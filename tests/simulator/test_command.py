@@ -22,14 +22,41 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 def test_options_reach_the_simulator_and_ctrl_c_exits_cleanly() -> None:
     stdout = StringIO()
     with mock.patch.object(Simulator, "serve_forever", autospec=True, side_effect=KeyboardInterrupt) as serve:
-        call_command("hostup_simulator", "--port", "9123", "--host", "0.0.0.0", "--vps", "40", "--seed", "9",
-                     "--latency-ms", "15", "--full-token", "f-tok", "--read-token", "r-tok", "--rate-limit", "50",
-                     "--rate-window", "2.5", "--mirror-allocations", stdout=stdout)
+        call_command(
+            "hostup_simulator",
+            "--port",
+            "9123",
+            "--host",
+            "0.0.0.0",
+            "--vps",
+            "40",
+            "--seed",
+            "9",
+            "--latency-ms",
+            "15",
+            "--full-token",
+            "f-tok",
+            "--read-token",
+            "r-tok",
+            "--rate-limit",
+            "50",
+            "--rate-window",
+            "2.5",
+            "--mirror-allocations",
+            stdout=stdout,
+        )
     simulator, host, port = serve.call_args.args
     assert (host, port) == ("0.0.0.0", 9123)
-    assert simulator.config == SimulatorConfig(vps_count=40, seed=9, latency_ms=15, full_token="f-tok",
-                                               read_token="r-tok", rate_limit=50, rate_window_s=2.5,
-                                               mirror_allocations=True)
+    assert simulator.config == SimulatorConfig(
+        vps_count=40,
+        seed=9,
+        latency_ms=15,
+        full_token="f-tok",
+        read_token="r-tok",
+        rate_limit=50,
+        rate_window_s=2.5,
+        mirror_allocations=True,
+    )
     output = stdout.getvalue()
     for expected in ("http://0.0.0.0:9123", "f-tok", "r-tok", "VPSes: 40", "Simulator stopped."):
         assert expected in output

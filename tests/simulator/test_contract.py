@@ -168,6 +168,7 @@ def get_vps_bad_token(sim: Simulator) -> requests.Response:
 def state_of(predicate: Callable[[dict], bool]) -> Callable[[Simulator], requests.Response]:
     def scenario(sim: Simulator) -> requests.Response:
         return call(sim, "GET", routed(find_vps(sim, predicate)))
+
     return scenario
 
 
@@ -192,8 +193,9 @@ def allocate_rack_id_too_long(sim: Simulator) -> requests.Response:
 
 
 def allocate_body_not_json(sim: Simulator) -> requests.Response:
-    return call(sim, "POST", routed(sim.vps_ids()[0]), data="{oops",
-                headers={**FULL, "Content-Type": "application/json"})
+    return call(
+        sim, "POST", routed(sim.vps_ids()[0]), data="{oops", headers={**FULL, "Content-Type": "application/json"}
+    )
 
 
 def allocate_with_read_token(sim: Simulator) -> requests.Response:
@@ -314,8 +316,9 @@ def _scenario_id(case: tuple[Callable[[Simulator], requests.Response], int, str 
 
 
 @pytest.mark.parametrize("case", DECLARED, ids=[_scenario_id(case) for case in DECLARED])
-def test_answer_matches_the_spec(openapi: OpenAPI, simulator: Simulator,
-                                 case: tuple[Callable[[Simulator], requests.Response], int, str | None]) -> None:
+def test_answer_matches_the_spec(
+    openapi: OpenAPI, simulator: Simulator, case: tuple[Callable[[Simulator], requests.Response], int, str | None]
+) -> None:
     scenario, status, code = case
     response = scenario(simulator)
     assert response.status_code == status, response.text
@@ -351,8 +354,9 @@ def _undeclared_answers(sim: Simulator) -> list[requests.Response]:
     ]
 
 
-def test_undeclared_statuses_are_still_problem_documents(openapi: OpenAPI, simulator: Simulator,
-                                                         problem_validator: OAS31Validator) -> None:
+def test_undeclared_statuses_are_still_problem_documents(
+    openapi: OpenAPI, simulator: Simulator, problem_validator: OAS31Validator
+) -> None:
     """502/503 (a proxy in front of HostUp), unknown paths and 405s are not in the spec: check the Problem schema."""
     answers = _undeclared_answers(simulator)
     assert [answer.status_code for answer in answers] == [503, 502, 404, 405, 405]

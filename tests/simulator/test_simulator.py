@@ -31,8 +31,17 @@ from tests.simulator.helpers import (
     routed,
 )
 
-STATE_KEYS = {"available", "reason", "parentCidr", "prefixLength", "cooldownDays", "maxPerVm",
-              "suggestedNextHop", "created", "allocation"}
+STATE_KEYS = {
+    "available",
+    "reason",
+    "parentCidr",
+    "prefixLength",
+    "cooldownDays",
+    "maxPerVm",
+    "suggestedNextHop",
+    "created",
+    "allocation",
+}
 
 
 @pytest.fixture
@@ -148,8 +157,9 @@ def _b64(data: str) -> str:
     return base64.urlsafe_b64encode(data.encode()).rstrip(b"=").decode()
 
 
-@pytest.mark.parametrize("cursor", ["", "not a cursor!", _b64("nope"), _b64('{"offset":-1}'),
-                                    _b64('{"offset":"7"}'), _b64("[7]")])
+@pytest.mark.parametrize(
+    "cursor", ["", "not a cursor!", _b64("nope"), _b64('{"offset":-1}'), _b64('{"offset":"7"}'), _b64("[7]")]
+)
 def test_bad_cursor_is_invalid_cursor(simulator: Simulator, cursor: str) -> None:
     response = call(simulator, "GET", "/api/v2/vps", params={"cursor": cursor})
     assert assert_problem(response, 400, "invalid_cursor")["detail"] == "Cursor is invalid or malformed."
@@ -189,8 +199,16 @@ def test_get_vps_matches_its_list_item(simulator: Simulator) -> None:
     response = call(simulator, "GET", f"/api/v2/vps/{item['id']}")
     assert response.headers["Content-Type"] == "application/json"
     assert response.json() == item
-    assert {"id", "name", "primaryIp", "serviceStatus", "powerState", "operatingSystem", "billing",
-            "resources"} == item.keys()
+    assert {
+        "id",
+        "name",
+        "primaryIp",
+        "serviceStatus",
+        "powerState",
+        "operatingSystem",
+        "billing",
+        "resources",
+    } == item.keys()
 
 
 # --- seeded data ------------------------------------------------------------------
@@ -211,8 +229,11 @@ def test_seeded_fleet_has_the_documented_mix() -> None:
     unavailable = [s for s in states if not s["available"] and not is_in_cooldown(s)]
     active = [s for s in states if is_active(s)]
     assert 10 <= len(unavailable) <= 20
-    assert any(s["reason"] == "Assign IPv6 to the net0 interface first to enable routed IPv6."
-               and s["suggestedNextHop"] is None for s in unavailable)
+    assert any(
+        s["reason"] == "Assign IPv6 to the net0 interface first to enable routed IPv6."
+        and s["suggestedNextHop"] is None
+        for s in unavailable
+    )
     assert any(s["reason"] == "The VPS is not running." for s in unavailable)
     assert 15 <= len(active) <= 25
     assert 0.3 <= sum(is_stale(s) for s in active) / len(active) <= 0.7
@@ -372,8 +393,13 @@ def test_rack_id_too_long_is_invalid_request(simulator: Simulator) -> None:
     ],
 )
 def test_bad_post_body_is_invalid_request(simulator: Simulator, body: str, pointers: list[str]) -> None:
-    response = call(simulator, "POST", routed(simulator.vps_ids()[0]), data=body,
-                    headers={**FULL, "Content-Type": "application/json"})
+    response = call(
+        simulator,
+        "POST",
+        routed(simulator.vps_ids()[0]),
+        data=body,
+        headers={**FULL, "Content-Type": "application/json"},
+    )
     errors = assert_problem(response, 400, "invalid_request")["errors"]
     assert [error["pointer"] for error in errors] == pointers
     assert all(error.keys() == {"pointer", "detail", "code"} for error in errors)
@@ -388,8 +414,9 @@ def test_allocate_on_unavailable_vps_is_vps_not_ready(simulator: Simulator) -> N
 def test_concurrent_allocations_on_one_vps_create_one(simulator: Simulator) -> None:
     vps_id = find_vps(simulator, is_idle)
     responses: list[requests.Response] = []
-    threads = [threading.Thread(target=lambda: responses.append(call(simulator, "POST", routed(vps_id))))
-               for _ in range(10)]
+    threads = [
+        threading.Thread(target=lambda: responses.append(call(simulator, "POST", routed(vps_id)))) for _ in range(10)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

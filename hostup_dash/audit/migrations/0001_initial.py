@@ -8,7 +8,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -17,35 +16,102 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='AuditRecord',
+            name="AuditRecord",
             fields=[
-                ('id', models.BigAutoField(primary_key=True, serialize=False)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('actor_name', models.CharField(editable=False, max_length=150)),
-                ('actor_role', models.CharField(blank=True, editable=False, max_length=32)),
-                ('client_ip', models.CharField(blank=True, editable=False, max_length=45)),
-                ('vps_id', models.CharField(blank=True, editable=False, max_length=64)),
-                ('vps_name', models.CharField(blank=True, editable=False, max_length=255)),
-                ('action', models.CharField(choices=[('allocate', 'Allocate'), ('refresh_next_hop', 'Refresh next hop'), ('release', 'Release'), ('login', 'Log in'), ('login_failed', 'Failed login'), ('logout', 'Log out'), ('export_audit', 'Export audit log'), ('view_inventory', 'View inventory'), ('view_history', 'View VPS history'), ('view_audit', 'View audit log')], editable=False, max_length=32)),
-                ('request_body', models.JSONField(blank=True, default=dict, editable=False)),
-                ('outcome', models.CharField(choices=[('pending', 'Sent, no outcome recorded'), ('succeeded', 'Succeeded'), ('failed', 'Failed'), ('unknown', 'Unknown'), ('refused', 'Refused')], editable=False, max_length=16)),
-                ('http_status', models.PositiveSmallIntegerField(blank=True, editable=False, null=True)),
-                ('problem_code', models.CharField(blank=True, editable=False, max_length=64)),
-                ('problem_detail', models.TextField(blank=True, editable=False)),
-                ('problem', models.JSONField(blank=True, default=dict, editable=False)),
-                ('hostup_request_id', models.CharField(blank=True, editable=False, max_length=64)),
-                ('result_prefix', models.CharField(blank=True, editable=False, max_length=64)),
-                ('result_next_hop', models.CharField(blank=True, editable=False, max_length=64)),
-                ('duration_ms', models.PositiveIntegerField(blank=True, editable=False, null=True)),
-                ('prev_hash', models.CharField(editable=False, max_length=64)),
-                ('hash', models.CharField(editable=False, max_length=64, unique=True)),
-                ('actor', models.ForeignKey(blank=True, db_constraint=False, editable=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('intent', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='outcomes', to='audit.auditrecord')),
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                ("actor_name", models.CharField(editable=False, max_length=150)),
+                ("actor_role", models.CharField(blank=True, editable=False, max_length=32)),
+                ("client_ip", models.CharField(blank=True, editable=False, max_length=45)),
+                ("vps_id", models.CharField(blank=True, editable=False, max_length=64)),
+                ("vps_name", models.CharField(blank=True, editable=False, max_length=255)),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("allocate", "Allocate"),
+                            ("refresh_next_hop", "Refresh next hop"),
+                            ("release", "Release"),
+                            ("login", "Log in"),
+                            ("login_failed", "Failed login"),
+                            ("logout", "Log out"),
+                            ("export_audit", "Export audit log"),
+                            ("view_inventory", "View inventory"),
+                            ("view_history", "View VPS history"),
+                            ("view_audit", "View audit log"),
+                        ],
+                        editable=False,
+                        max_length=32,
+                    ),
+                ),
+                ("request_body", models.JSONField(blank=True, default=dict, editable=False)),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Sent, no outcome recorded"),
+                            ("succeeded", "Succeeded"),
+                            ("failed", "Failed"),
+                            ("unknown", "Unknown"),
+                            ("refused", "Refused"),
+                        ],
+                        editable=False,
+                        max_length=16,
+                    ),
+                ),
+                ("http_status", models.PositiveSmallIntegerField(blank=True, editable=False, null=True)),
+                ("problem_code", models.CharField(blank=True, editable=False, max_length=64)),
+                ("problem_detail", models.TextField(blank=True, editable=False)),
+                ("problem", models.JSONField(blank=True, default=dict, editable=False)),
+                ("hostup_request_id", models.CharField(blank=True, editable=False, max_length=64)),
+                ("result_prefix", models.CharField(blank=True, editable=False, max_length=64)),
+                ("result_next_hop", models.CharField(blank=True, editable=False, max_length=64)),
+                ("duration_ms", models.PositiveIntegerField(blank=True, editable=False, null=True)),
+                ("prev_hash", models.CharField(editable=False, max_length=64)),
+                ("hash", models.CharField(editable=False, max_length=64, unique=True)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "intent",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="outcomes",
+                        to="audit.auditrecord",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-id'],
-                'permissions': [('view_vps_history', "Can see a VPS's action history"), ('export_auditrecord', 'Can export the audit log')],
-                'indexes': [models.Index(fields=['vps_id', '-id'], name='audit_vps_idx'), models.Index(django.db.models.functions.text.Upper('vps_name'), models.OrderBy(models.F('id'), descending=True), name='audit_vps_name_idx'), models.Index(fields=['actor_name', '-id'], name='audit_actor_idx'), models.Index(fields=['action', '-id'], name='audit_action_idx'), models.Index(fields=['outcome', '-id'], name='audit_outcome_idx'), models.Index(fields=['result_prefix', '-id'], name='audit_prefix_idx'), models.Index(fields=['created_at'], name='audit_time_idx')],
+                "ordering": ["-id"],
+                "permissions": [
+                    ("view_vps_history", "Can see a VPS's action history"),
+                    ("export_auditrecord", "Can export the audit log"),
+                ],
+                "indexes": [
+                    models.Index(fields=["vps_id", "-id"], name="audit_vps_idx"),
+                    models.Index(
+                        django.db.models.functions.text.Upper("vps_name"),
+                        models.OrderBy(models.F("id"), descending=True),
+                        name="audit_vps_name_idx",
+                    ),
+                    models.Index(fields=["actor_name", "-id"], name="audit_actor_idx"),
+                    models.Index(fields=["action", "-id"], name="audit_action_idx"),
+                    models.Index(fields=["outcome", "-id"], name="audit_outcome_idx"),
+                    models.Index(fields=["result_prefix", "-id"], name="audit_prefix_idx"),
+                    models.Index(fields=["created_at"], name="audit_time_idx"),
+                ],
             },
         ),
     ]

@@ -5,59 +5,71 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='SyncRun',
+            name="SyncRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('started_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('status', models.CharField(choices=[('running', 'Running'), ('succeeded', 'Succeeded'), ('failed', 'Failed')], default='running', max_length=16)),
-                ('vps_count', models.PositiveIntegerField(default=0)),
-                ('states_checked', models.PositiveIntegerField(default=0)),
-                ('upstream_calls', models.PositiveIntegerField(default=0)),
-                ('message', models.TextField(blank=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("started_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("running", "Running"), ("succeeded", "Succeeded"), ("failed", "Failed")],
+                        default="running",
+                        max_length=16,
+                    ),
+                ),
+                ("vps_count", models.PositiveIntegerField(default=0)),
+                ("states_checked", models.PositiveIntegerField(default=0)),
+                ("upstream_calls", models.PositiveIntegerField(default=0)),
+                ("message", models.TextField(blank=True)),
             ],
             options={
-                'ordering': ['-started_at'],
-                'get_latest_by': 'started_at',
+                "ordering": ["-started_at"],
+                "get_latest_by": "started_at",
             },
         ),
         migrations.CreateModel(
-            name='VpsSnapshot',
+            name="VpsSnapshot",
             fields=[
-                ('vps_id', models.CharField(max_length=64, primary_key=True, serialize=False)),
-                ('name', models.CharField(max_length=255)),
-                ('primary_ip', models.CharField(blank=True, max_length=64)),
-                ('service_status', models.CharField(blank=True, max_length=32)),
-                ('power_state', models.CharField(blank=True, max_length=32)),
-                ('synced_at', models.DateTimeField(help_text='When the inventory pass last saw this VPS.')),
-                ('account_routes', models.JSONField(blank=True, default=list)),
-                ('account_route_prefixes', models.TextField(blank=True)),
-                ('state_checked_at', models.DateTimeField(blank=True, null=True)),
-                ('routed_available', models.BooleanField(null=True)),
-                ('routed_reason', models.TextField(blank=True)),
-                ('parent_cidr', models.CharField(blank=True, max_length=64)),
-                ('max_per_vm', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('cooldown_days', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('routed_prefix', models.CharField(blank=True, max_length=64)),
-                ('allocation_status', models.CharField(blank=True, max_length=32)),
-                ('next_hop', models.CharField(blank=True, max_length=64)),
-                ('suggested_next_hop', models.CharField(blank=True, max_length=64)),
-                ('allocated_at', models.DateTimeField(blank=True, null=True)),
-                ('released_at', models.DateTimeField(blank=True, null=True)),
-                ('cooldown_until', models.DateTimeField(blank=True, null=True)),
+                ("vps_id", models.CharField(max_length=64, primary_key=True, serialize=False)),
+                ("name", models.CharField(max_length=255)),
+                ("primary_ip", models.CharField(blank=True, max_length=64)),
+                ("service_status", models.CharField(blank=True, max_length=32)),
+                ("power_state", models.CharField(blank=True, max_length=32)),
+                ("synced_at", models.DateTimeField(help_text="When the inventory pass last saw this VPS.")),
+                ("account_routes", models.JSONField(blank=True, default=list)),
+                ("account_route_prefixes", models.TextField(blank=True)),
+                ("state_checked_at", models.DateTimeField(blank=True, null=True)),
+                ("routed_available", models.BooleanField(null=True)),
+                ("routed_reason", models.TextField(blank=True)),
+                ("parent_cidr", models.CharField(blank=True, max_length=64)),
+                ("max_per_vm", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("cooldown_days", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("routed_prefix", models.CharField(blank=True, max_length=64)),
+                ("allocation_status", models.CharField(blank=True, max_length=32)),
+                ("next_hop", models.CharField(blank=True, max_length=64)),
+                ("suggested_next_hop", models.CharField(blank=True, max_length=64)),
+                ("allocated_at", models.DateTimeField(blank=True, null=True)),
+                ("released_at", models.DateTimeField(blank=True, null=True)),
+                ("cooldown_until", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'ordering': ['name', 'vps_id'],
-                'permissions': [('allocate_routed_ipv6', 'Can allocate routed IPv6'), ('refresh_next_hop', 'Can refresh the routed-IPv6 next hop'), ('release_routed_ipv6', 'Can release routed IPv6')],
-                'indexes': [models.Index(fields=['name', 'vps_id'], name='vps_name_idx'), models.Index(fields=['state_checked_at'], name='vps_state_checked_idx')],
+                "ordering": ["name", "vps_id"],
+                "permissions": [
+                    ("allocate_routed_ipv6", "Can allocate routed IPv6"),
+                    ("refresh_next_hop", "Can refresh the routed-IPv6 next hop"),
+                    ("release_routed_ipv6", "Can release routed IPv6"),
+                ],
+                "indexes": [
+                    models.Index(fields=["name", "vps_id"], name="vps_name_idx"),
+                    models.Index(fields=["state_checked_at"], name="vps_state_checked_idx"),
+                ],
             },
         ),
     ]

@@ -29,10 +29,12 @@ class Command(BaseCommand):
         parser.add_argument("--full-token", default=defaults.full_token)
         parser.add_argument("--read-token", default=defaults.read_token)
         parser.add_argument("--rate-limit", type=int, default=defaults.rate_limit, help="requests per window and token")
-        parser.add_argument("--rate-window", type=float, default=defaults.rate_window_s,
-                            help="window length in seconds")
-        parser.add_argument("--mirror-allocations", action="store_true",
-                            help="also list per-VPS allocations among the account routes")
+        parser.add_argument(
+            "--rate-window", type=float, default=defaults.rate_window_s, help="window length in seconds"
+        )
+        parser.add_argument(
+            "--mirror-allocations", action="store_true", help="also list per-VPS allocations among the account routes"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         config = SimulatorConfig(

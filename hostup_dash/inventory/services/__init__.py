@@ -1,0 +1,20 @@
+"""The only code that changes inventory state: HostUp writes, the sync, the snapshot.
+
+One module per concern; callers import this package (`from hostup_dash.inventory import
+services`). A test that patches must name the defining module (`services.sync`, ...),
+since a patch on a re-exported name changes nothing.
+"""
+
+from .actions import ActionResult, ipv6_allocate, ipv6_next_hop_refresh, ipv6_release
+from .snapshot import vps_state_refresh
+from .sync import SyncResult, inventory_sync
+
+__all__ = [
+    "ActionResult",
+    "SyncResult",
+    "inventory_sync",
+    "ipv6_allocate",
+    "ipv6_next_hop_refresh",
+    "ipv6_release",
+    "vps_state_refresh",
+]

@@ -1,0 +1,242 @@
+"""The routed-IPv6 actions: allocate, refresh next hop, release.
+
+Every action follows one path (`_run_action`): validate, take the per-VPS advisory
+lock, commit an audit intent, call HostUp, record the outcome, update the snapshot.
+Nothing here runs inside `atomic()` around a HostUp call: the intent must be
+committed before the call leaves.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+
+from hostup_dash.audit import services as audit
+from hostup_dash.audit.models import AuditRecord
+from hostup_dash.core.clients import INTERACTIVE_RETRY_WAIT_S, hostup_client
+from hostup_dash.core.errors import Refusal
+from hostup_dash.core.locks import advisory_lock
+from hostup_dash.hostup import (
+    FieldError,
+    HostupClient,
+    HostupError,
+    InvalidRequest,
+    Reply,
+    RoutedIpv6State,
+    check_rack_id,
+    check_vps_id,
+)
+
+from ..models import VpsSnapshot
+from .snapshot import vps_state_forget, vps_state_store
+
+logger = logging.getLogger(__name__)
+
+Action = AuditRecord.Action
+Outcome = AuditRecord.Outcome
+
+VPS_BUSY = "vps_busy"
+VPS_BUSY_DETAIL = "Another action on this VPS is still running. Wait for it to finish, then try again."
+NOT_CONFIRMED = "not_confirmed"
+NOT_CONFIRMED_DETAIL = "Releasing starts a cooldown; confirm that you mean it."
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    """What an action did: its audit record and a sentence for the user."""
+
+    record: AuditRecord
+    message: str
+
+
+# What one action's HostUp write gave: the state to show (with the write's own status and
+# request id) and a sentence for the user.
+_Answer = tuple[Reply[RoutedIpv6State | None], str]
+
+
+def ipv6_allocate(
+    *, actor: AbstractBaseUser, vps_id: str, rack_id: str | None = None, client_ip: str | None = None
+) -> ActionResult:
+    """Allocate a routed prefix for a VPS. Raises Refusal (nothing sent) or HostupError."""
+    body = {"action": "allocate", **({"rackId": rack_id} if rack_id else {})}
+
+    def call(client: HostupClient) -> _Answer:
+        reply = client.allocate_routed_ipv6(vps_id, rack_id=rack_id or None)
+        state = reply.value
+        prefix = state.allocation.prefix if state.allocation else "?"
+        return reply, f"Allocated {prefix}." if state.created else f"{prefix} was already allocated."
+
+    return _run_action(
+        actor=actor, action=Action.ALLOCATE, vps_id=vps_id, rack_id=rack_id, body=body, client_ip=client_ip, call=call
+    )
+
+
+def ipv6_next_hop_refresh(
+    *, actor: AbstractBaseUser, vps_id: str, rack_id: str | None = None, client_ip: str | None = None
+) -> ActionResult:
+    """Point a VPS's routed prefix at HostUp's suggested next hop. Raises Refusal or HostupError."""
+    body = {"action": "refresh_next_hop", **({"rackId": rack_id} if rack_id else {})}
+
+    def call(client: HostupClient) -> _Answer:
+        reply = client.refresh_next_hop(vps_id, rack_id=rack_id or None)
+        next_hop = reply.value.allocation.next_hop if reply.value.allocation else "?"
+        return reply, f"Next hop is now {next_hop}."
+
+    return _run_action(
+        actor=actor,
+        action=Action.REFRESH_NEXT_HOP,
+        vps_id=vps_id,
+        rack_id=rack_id,
+        body=body,
+        client_ip=client_ip,
+        call=call,
+    )
+
+
+def ipv6_release(
+    *, actor: AbstractBaseUser, vps_id: str, confirmed: bool, client_ip: str | None = None
+) -> ActionResult:
+    """Release a VPS's routed prefix; it goes into cooldown. Refused unless confirmed. Raises Refusal or HostupError."""
+
+    def call(client: HostupClient) -> _Answer:
+        reply = client.release_routed_ipv6(vps_id)
+        release = reply.value
+        if not release.released:
+            message = "There was nothing to release."
+        else:
+            prefix = release.allocation.prefix if release.allocation else "The prefix"
+            until = f" until {release.cooldown_until:%Y-%m-%d %H:%M} UTC" if release.cooldown_until else ""
+            message = f"Released {prefix}; it is in cooldown{until}."
+        # DELETE answers with the release only; re-read the state to show the panel as it now is.
+        try:
+            state: RoutedIpv6State | None = client.get_routed_ipv6(vps_id)
+        except HostupError:
+            logger.warning("could not re-read routed IPv6 of %s after release", vps_id)
+            state = None
+        return Reply(state, reply.status, reply.request_id), message  # the DELETE's own status and id
+
+    return _run_action(
+        actor=actor,
+        action=Action.RELEASE,
+        vps_id=vps_id,
+        rack_id=None,
+        body={},
+        client_ip=client_ip,
+        call=call,
+        confirmed=confirmed,
+    )
+
+
+def _check_input(*, vps_id: str, rack_id: str | None, confirmed: bool) -> None:
+    """Raises Refusal for input that must not reach HostUp."""
+    try:
+        check_vps_id(vps_id)
+        check_rack_id(rack_id)
+    except InvalidRequest as invalid:
+        raise Refusal(code=invalid.code, title=invalid.title, detail=invalid.detail, errors=invalid.errors) from None
+    if not confirmed:
+        raise Refusal(
+            code=NOT_CONFIRMED,
+            title="Not confirmed",
+            detail=NOT_CONFIRMED_DETAIL,
+            errors=(FieldError(pointer="/confirm", detail=NOT_CONFIRMED_DETAIL, code="required"),),
+        )
+
+
+def _run_action(
+    *,
+    actor: AbstractBaseUser,
+    action: str,
+    vps_id: str,
+    rack_id: str | None,
+    body: dict[str, Any],
+    client_ip: str | None,
+    call: Callable[[HostupClient], _Answer],
+    confirmed: bool = True,
+) -> ActionResult:
+    vps_name = VpsSnapshot.objects.filter(vps_id=vps_id).values_list("name", flat=True).first() or ""
+    refusal = {
+        "actor": actor,
+        "action": action,
+        "vps_id": vps_id,
+        "vps_name": vps_name,
+        "request_body": body,
+        "client_ip": client_ip,
+    }
+    try:
+        _check_input(vps_id=vps_id, rack_id=rack_id, confirmed=confirmed)
+    except Refusal as problem:
+        audit.audit_refusal_record(**refusal, problem=problem)
+        raise
+
+    with advisory_lock(f"vps-action:{vps_id}") as acquired:
+        if not acquired:
+            busy = Refusal(code=VPS_BUSY, title="This VPS is busy", detail=VPS_BUSY_DETAIL, status=409)
+            audit.audit_refusal_record(**refusal, problem=busy)
+            raise busy
+
+        intent = audit.audit_intent_record(
+            actor=actor, action=action, vps_id=vps_id, vps_name=vps_name, request_body=body, client_ip=client_ip
+        )
+        client = hostup_client(actor=actor.get_username(), max_retry_wait=INTERACTIVE_RETRY_WAIT_S)
+        started = time.monotonic()
+        try:
+            reply, message = call(client)
+        except HostupError as problem:
+            outcome = Outcome.UNKNOWN if problem.is_outcome_unknown else Outcome.FAILED
+            record = audit.audit_outcome_record(
+                intent=intent, outcome=outcome, duration_ms=_ms_since(started), problem=problem
+            )
+            _log_outcome(record)
+            if outcome == Outcome.UNKNOWN:
+                vps_state_forget(vps_id=vps_id)
+            raise
+        finally:
+            client.close()
+
+        allocation = reply.value.allocation if reply.value else None
+        record = audit.audit_outcome_record(
+            intent=intent,
+            outcome=Outcome.SUCCEEDED,
+            duration_ms=_ms_since(started),
+            http_status=reply.status,
+            hostup_request_id=reply.request_id,
+            result_prefix=(allocation.prefix or "") if allocation else "",
+            result_next_hop=(allocation.next_hop or "") if allocation else "",
+        )
+        _log_outcome(record)
+    if reply.value is not None:
+        vps_state_store(vps_id=vps_id, state=reply.value)
+    else:
+        vps_state_forget(vps_id=vps_id)
+    return ActionResult(record=record, message=message)
+
+
+def _log_outcome(record: AuditRecord) -> None:
+    logger.info(
+        "routed-ipv6 %s on %s: %s",
+        record.action,
+        record.vps_id,
+        record.outcome,
+        extra={
+            "event": "action_outcome",
+            "action": record.action,
+            "vps_id": record.vps_id,
+            "actor": record.actor_name,
+            "outcome": record.outcome,
+            "status": record.http_status,
+            "problem_code": record.problem_code,
+            "hostup_request_id": record.hostup_request_id,
+            "duration_ms": record.duration_ms,
+            "audit_record": record.id,
+        },
+    )
+
+
+def _ms_since(started: float) -> int:
+    return round((time.monotonic() - started) * 1000)
