@@ -7,8 +7,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
 from hostup_dash.audit import services as audit
-from hostup_dash.core.http import client_ip
 from hostup_dash.core.errors import Refusal
+from hostup_dash.core.http import client_ip
 
 from .roles import user_role
 

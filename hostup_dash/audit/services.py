@@ -15,8 +15,8 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import connection, transaction
 
 from hostup_dash.accounts.roles import user_role
-from hostup_dash.core.locks import lock_key
 from hostup_dash.core.errors import Refusal
+from hostup_dash.core.locks import lock_key
 from hostup_dash.hostup import HostupError
 
 from .models import GENESIS_HASH, AuditRecord

@@ -12,9 +12,9 @@ from hostup_dash.accounts import roles
 from hostup_dash.accounts.decorators import permission_required_audited
 from hostup_dash.audit import selectors as audit_selectors
 from hostup_dash.audit.models import AuditRecord
+from hostup_dash.core.errors import Refusal
 from hostup_dash.core.htmx import HtmxHttpRequest, is_partial
 from hostup_dash.core.http import client_ip
-from hostup_dash.core.errors import Refusal
 from hostup_dash.core.problems import problem_status
 from hostup_dash.hostup import HostupError
 

@@ -6,10 +6,9 @@ from django.test import Client
 from django.urls import reverse
 
 from hostup_dash.audit.models import AuditRecord
-from hostup_dash.core.locks import lock_key
-from hostup_dash.inventory import services
-from hostup_dash.inventory.models import VpsSnapshot
 from hostup_dash.core.clients import hostup_client
+from hostup_dash.core.locks import lock_key
+from hostup_dash.inventory.models import VpsSnapshot
 from hostup_dash.inventory.services.actions import VPS_BUSY_DETAIL
 from tests.factories import action_trail, last_record, pick_vps, run_together, synced
 

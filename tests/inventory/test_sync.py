@@ -163,7 +163,8 @@ def test_a_bug_in_a_sync_still_ends_the_run(hostup, monkeypatch):
     # One seam, patched with autospec: a programming error inside the state pass.
     from unittest import mock
 
-    with mock.patch("hostup_dash.inventory.services.sync.vps_state_store", autospec=True, side_effect=RuntimeError("bug")):
+    store = "hostup_dash.inventory.services.sync.vps_state_store"
+    with mock.patch(store, autospec=True, side_effect=RuntimeError("bug")):
         with pytest.raises(RuntimeError):
             services.inventory_sync(limit=1)
 

@@ -2,8 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from hostup_dash.hostup import HostupError
 from hostup_dash.core.clients import hostup_client
+from hostup_dash.hostup import HostupError
 
 # A well-formed id no account has: a write to it is refused for the scope (403) before
 # HostUp finds there is no such VPS (404), so nothing is ever changed.
