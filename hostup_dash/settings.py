@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "hostup_dash.accounts",
     "hostup_dash.inventory",
     "hostup_dash.audit",
+    "hostup_dash.ops",
     "hostup_dash.simulator",
 ]
 

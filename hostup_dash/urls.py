@@ -3,10 +3,9 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from hostup_dash.accounts.forms import LoginForm
-from hostup_dash.core.views import healthz
 
 urlpatterns = [
-    path("healthz", healthz, name="healthz"),
+    path("", include("hostup_dash.ops.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(authentication_form=LoginForm), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("audit/", include("hostup_dash.audit.urls")),

@@ -218,3 +218,20 @@ def audit_record_chain_check(record: AuditRecord) -> ChainCheck:
         link_matches=record.prev_hash == expected_prev,
         previous_id=previous[0] if previous else None,
     )
+
+
+@dataclass(frozen=True)
+class AuditRecordDetail:
+    """One record with what its page shows beside it."""
+
+    record: AuditRecord
+    chain: ChainCheck
+    outcomes: list[AuditRecord]  # the outcome records of an intent, empty for any other record
+
+
+def audit_record_detail(*, record_id: int) -> AuditRecordDetail | None:
+    record = AuditRecord.objects.filter(id=record_id).select_related("intent").first()
+    if record is None:
+        return None
+    outcomes = list(record.outcomes.all())
+    return AuditRecordDetail(record=record, chain=audit_record_chain_check(record), outcomes=outcomes)

@@ -45,14 +45,10 @@ def _filter_query(form: AuditFilterForm) -> str:
 @require_GET
 @permission_required_audited(roles.VIEW_AUDIT, action=Action.VIEW_AUDIT)
 def audit_detail(request: HtmxHttpRequest, record_id: int) -> HttpResponse:
-    record = AuditRecord.objects.filter(id=record_id).select_related("intent").first()
-    if record is None:
+    detail = selectors.audit_record_detail(record_id=record_id)
+    if detail is None:
         raise Http404("No such audit record")
-    context = {
-        "record": record,
-        "chain": selectors.audit_record_chain_check(record),
-        "outcomes": list(record.outcomes.all()),
-    }
+    context = {"record": detail.record, "chain": detail.chain, "outcomes": detail.outcomes}
     return render(request, "audit/audit_detail.html", context)
 
 
@@ -63,14 +59,10 @@ def _streamed(rows: Iterator[bytes | str], *, extension: str, content_type: str)
     return response
 
 
-def _export_filters(request: HtmxHttpRequest, export_format: str) -> selectors.AuditFilters:
+def _export_filters(request: HtmxHttpRequest) -> selectors.AuditFilters:
     form = AuditFilterForm(request.GET)
     form.is_valid()
-    filters = form.filters()
-    services.audit_export_record(
-        actor=request.user, filters=filters.as_dict(), export_format=export_format, client_ip=client_ip(request)
-    )
-    return filters
+    return form.filters()
 
 
 def _batched(rows: Iterator[tuple]) -> Iterator[list[tuple]]:
@@ -87,7 +79,10 @@ def _batched(rows: Iterator[tuple]) -> Iterator[list[tuple]]:
 @require_GET
 @permission_required_audited(roles.EXPORT_AUDIT, action=Action.EXPORT_AUDIT)
 def audit_export_csv(request: HtmxHttpRequest) -> StreamingHttpResponse:
-    filters = _export_filters(request, "csv")
+    filters = _export_filters(request)
+    services.audit_export_record(
+        actor=request.user, filters=filters.as_dict(), export_format="csv", client_ip=client_ip(request)
+    )
 
     def rows() -> Iterator[bytes | str]:
         exported_at = timezone.now().isoformat()
@@ -108,7 +103,10 @@ def _json_line(row: tuple) -> str:
 @require_GET
 @permission_required_audited(roles.EXPORT_AUDIT, action=Action.EXPORT_AUDIT)
 def audit_export_jsonl(request: HtmxHttpRequest) -> StreamingHttpResponse:
-    filters = _export_filters(request, "jsonl")
+    filters = _export_filters(request)
+    services.audit_export_record(
+        actor=request.user, filters=filters.as_dict(), export_format="jsonl", client_ip=client_ip(request)
+    )
 
     def rows() -> Iterator[str]:
         header = {"export": "hostup-dash audit", "filter": filters.as_dict(), "exported_at": timezone.now().isoformat()}

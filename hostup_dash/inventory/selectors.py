@@ -85,3 +85,14 @@ def stale_vps_ids(vps_ids: list[str], *, now: datetime | None = None) -> list[st
         .filter(Q(state_checked_at__isnull=True) | Q(state_checked_at__lt=cutoff))
         .values_list("vps_id", flat=True)
     )
+
+
+def last_sync_finished_at() -> datetime | None:
+    """When the newest successful inventory sync finished, None before the first."""
+    return SyncRun.objects.filter(status=SyncRun.Status.SUCCEEDED).values_list("finished_at", flat=True).first()
+
+
+def newest_state_checked_at() -> datetime | None:
+    """When HostUp last answered for a routed-IPv6 state: every stored state came from an answer."""
+    checked = VpsSnapshot.objects.exclude(state_checked_at=None).order_by("-state_checked_at")
+    return checked.values_list("state_checked_at", flat=True).first()

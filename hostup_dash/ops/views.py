@@ -1,0 +1,34 @@
+"""Endpoints for machines: the load balancer's health check."""
+
+from datetime import datetime
+
+from django.db import DatabaseError
+from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from hostup_dash.inventory import selectors as inventory
+
+
+def _age_s(moment: datetime | None) -> float | None:
+    return None if moment is None else round((timezone.now() - moment).total_seconds(), 1)
+
+
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Database reachable, age of the last inventory sync, when HostUp last answered. No secrets, no login."""
+    try:
+        last_sync = inventory.last_sync_finished_at()
+        last_answer = inventory.newest_state_checked_at()
+    except DatabaseError:
+        return JsonResponse({"status": "unavailable", "database": "unreachable"}, status=503)
+    # A successful sync is a HostUp answer too, and may be newer than every stored state.
+    newest = max((moment for moment in (last_sync, last_answer) if moment), default=None)
+    return JsonResponse(
+        {
+            "status": "ok",
+            "database": "ok",
+            "inventory_sync_age_s": _age_s(last_sync),
+            "hostup_last_answer_age_s": _age_s(newest),
+        }
+    )
