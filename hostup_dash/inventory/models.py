@@ -14,6 +14,9 @@ class AllocationStatus(models.TextChoices):
     COOLDOWN = "cooldown", "Cooldown"
 
 
+STATE_ERROR_MAX_LENGTH = 200
+
+
 class VpsSnapshot(models.Model):
     """One row per VPS, filled by the inventory pass (names, IPs, states, account
     routes) and the state pass or a VPS page view (its own routed-IPv6 state)."""
@@ -45,6 +48,10 @@ class VpsSnapshot(models.Model):
     allocated_at = models.DateTimeField(null=True, blank=True)
     released_at = models.DateTimeField(null=True, blank=True)
     cooldown_until = models.DateTimeField(null=True, blank=True)
+    # The last state read that failed for this VPS alone (a bad answer, a 5xx, a timeout): in
+    # words, and when. The state columns above keep what was known; a successful read clears both.
+    state_error = models.CharField(max_length=STATE_ERROR_MAX_LENGTH, blank=True)
+    state_error_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["name", "vps_id"]
@@ -68,6 +75,10 @@ class VpsSnapshot(models.Model):
         return self.allocation_status == AllocationStatus.ACTIVE
 
     @property
+    def has_state_error(self) -> bool:
+        return bool(self.state_error)
+
+    @property
     def is_next_hop_stale(self) -> bool:
         return bool(self.has_active_allocation and self.suggested_next_hop and self.next_hop != self.suggested_next_hop)
 
@@ -86,11 +97,22 @@ class SyncRun(models.Model):
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Failed"
 
+    class StateStop(models.TextChoices):
+        """Why the state pass ended before it read every VPS it meant to (blank: it did not)."""
+
+        PACING = "pacing", "the rate-limit window is used up"
+        RATE_LIMITED = "rate_limited", "HostUp is rate-limiting us"
+        KEY_REFUSED = "key_refused", "HostUp refused our API key"
+        UNREACHABLE = "unreachable", "HostUp could not be reached"
+        FAILING = "failing", "HostUp failed several VPSes in a row"
+
     started_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
     vps_count = models.PositiveIntegerField(default=0)
-    states_checked = models.PositiveIntegerField(default=0)
+    states_checked = models.PositiveIntegerField(default=0)  # routed-IPv6 states read and stored
+    states_failed = models.PositiveIntegerField(default=0)  # VPSes whose state could not be read
+    state_stop = models.CharField(max_length=16, choices=StateStop.choices, blank=True)
     upstream_calls = models.PositiveIntegerField(default=0)
     message = models.TextField(blank=True)
 

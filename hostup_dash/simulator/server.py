@@ -30,7 +30,16 @@ DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 MAX_RACK_ID_LENGTH = 50
 VPS_ACTIONS = ("allocate", "refresh_next_hop")
-FAILURE_KINDS = ("rate_limit", "unavailable", "bad_gateway", "internal", "malformed", "wrong_shape")
+FAILURE_KINDS = (
+    "rate_limit",
+    "unavailable",
+    "bad_gateway",
+    "internal",
+    "malformed",
+    "wrong_shape",
+    "unauthorized",
+    "conflict",
+)
 CURSOR_RE = re.compile(r"^[A-Za-z0-9_-]+$")
 
 POLL_INTERVAL_S = 0.05  # how soon stop() is noticed; the stdlib default of 0.5 s slows every test teardown
@@ -269,6 +278,10 @@ def _injected_reply(injection: _Injection) -> Reply:
         raise ApiProblem(503, "service_unavailable", "The service is temporarily unavailable.")
     if injection.kind == "bad_gateway":
         raise ApiProblem(502, "bad_gateway", "The upstream service did not answer.")
+    if injection.kind == "unauthorized":  # the key was revoked mid-run
+        raise ApiProblem(401, "unauthorized", "Authentication required.")
+    if injection.kind == "conflict":
+        raise ApiProblem(409, "vps_not_ready", "The VPS is not ready for this operation.")
     raise ApiProblem(500, "internal_error", "An unexpected error occurred.")
 
 

@@ -517,6 +517,8 @@ def test_latency_delays_every_answer(simulator: Simulator) -> None:
         ("unavailable", 503, "service_unavailable"),
         ("bad_gateway", 502, "bad_gateway"),
         ("internal", 500, "internal_error"),
+        ("unauthorized", 401, "unauthorized"),
+        ("conflict", 409, "vps_not_ready"),
     ],
 )
 def test_fail_next_problem_kinds(simulator: Simulator, kind: str, status: int, code: str) -> None:

@@ -27,6 +27,8 @@ STATE_FIELDS = (
     "allocated_at",
     "released_at",
     "cooldown_until",
+    "state_error",
+    "state_error_at",
 )
 
 
@@ -78,6 +80,7 @@ def state_apply(snapshot: VpsSnapshot, state: RoutedIpv6State, now: datetime) ->
     """Copy a routed-IPv6 state onto a row's state columns (not saved)."""
     allocation = state.allocation
     snapshot.state_checked_at = now
+    snapshot.state_error, snapshot.state_error_at = "", None  # a good read ends the last failure
     snapshot.routed_available = state.available
     snapshot.routed_reason = state.reason or ""
     snapshot.parent_cidr = state.parent_cidr or ""
