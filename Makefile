@@ -10,7 +10,7 @@ export HOSTUP_API_URL ?= http://127.0.0.1:8765
 export HOSTUP_API_TOKEN ?= sim-full-token
 export DEMO_PASSWORD ?=
 
-.PHONY: run test lint serve screenshots db clean
+.PHONY: run test lint serve worker screenshots db clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,12 @@ serve: $(VENV)/.installed db
 	DEBUG=False $(PY) manage.py collectstatic --no-input -v 0
 	DEBUG=False $(VENV)/bin/gunicorn hostup_dash.wsgi --workers $(WEB_WORKERS) --threads $(WEB_THREADS) \
 		--bind $(BIND) --no-control-socket --access-logfile - --forwarded-allow-ips "$${FORWARDED_ALLOW_IPS:-127.0.0.1}"
+
+# Production background work: run one or more anywhere that reaches the same PostgreSQL (README: "Production").
+WORKER_CONCURRENCY ?= 4
+worker: $(VENV)/.installed db
+	DEBUG=False $(PY) manage.py migrate --no-input -v 0
+	DEBUG=False $(PY) manage.py procrastinate worker --concurrency $(WORKER_CONCURRENCY)
 
 # docs/screenshots/*.png, taken by the browser-test setup (live server + simulator + Postgres).
 screenshots: $(VENV)/.installed db

@@ -33,6 +33,14 @@ HOSTUP_API_TOKEN = _required("HOSTUP_API_TOKEN", dev_default="sim-full-token")
 HOSTUP_TIMEOUT = env.float("HOSTUP_TIMEOUT", default=10.0)
 INVENTORY_MAX_AGE = env.int("INVENTORY_MAX_AGE", default=300)
 
+# --- background work (Procrastinate worker) ------------------------------------------
+# The inventory pass runs this often; the state pass runs continuously within its share.
+INVENTORY_SYNC_EVERY = env.int("INVENTORY_SYNC_EVERY", default=300)
+# Share of HostUp's rate-limit window the state pass and bulk runs may use; the rest is for people.
+STATE_PASS_SHARE = env.float("STATE_PASS_SHARE", default=0.8)
+# /metrics answers only with `Authorization: Bearer <METRICS_TOKEN>`; unset, it answers 404.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+
 INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.admin",
@@ -45,6 +53,7 @@ INSTALLED_APPS = [
     "template_partials",
     "axes",
     "csp",
+    "procrastinate.contrib.django",
     "hostup_dash.core",
     "hostup_dash.accounts",
     "hostup_dash.inventory",

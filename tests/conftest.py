@@ -111,3 +111,20 @@ def admin_client_role(make_user) -> Client:
 def role_client(make_user):
     """A logged-in client for any role name (None: a user without a role)."""
     return lambda role: _logged_in(make_user, role)
+
+
+@pytest.fixture
+def start_worker(hostup):
+    """Start real Procrastinate workers against the test database and the simulator; all stop at the end."""
+    from tests.worker.harness import WorkerProcess
+
+    started: list[WorkerProcess] = []
+
+    def start(*, queues: list[str] | None = None, **env: str) -> WorkerProcess:
+        worker = WorkerProcess(hostup_url=hostup.url, token=FULL_TOKEN, queues=queues, env=env)
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()
