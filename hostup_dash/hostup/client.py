@@ -26,6 +26,7 @@ from .errors import (
     INVALID_RACK_ID,
     INVALID_VPS_ID,
     MALFORMED_RESPONSE,
+    SCOPE_MISSING_STATUS,
     TIMEOUT,
     UNKNOWN_PROBLEM,
     FieldError,
@@ -41,6 +42,11 @@ PAGE_SIZE = 100
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 USER_AGENT = f"hostup-dash/{__version__}"
 _VPS_IN_PATH = re.compile(r"^/api/v2/vps/([^/]+)")
+
+# The scopes each operation needs (NOTES.md "Access"), named on a 403 so an admin knows what our key lacks.
+READ_VM = ("read:vm",)
+WRITE_NETWORK = ("write:network",)
+READ_ACCOUNT_NETWORK = ("read:network", "read:vm")
 
 logger = logging.getLogger(__name__)
 
@@ -100,9 +106,10 @@ def _parse_retry_after(response: requests.Response) -> float | None:
     return None
 
 
-def _problem_from_response(response: requests.Response) -> HostupError:
+def _problem_from_response(response: requests.Response, scopes: tuple[str, ...]) -> HostupError:
     """Turn a non-2xx answer into HostupError, whatever its body looks like."""
     retry_after = _parse_retry_after(response)
+    required_scopes = scopes if response.status_code == SCOPE_MISSING_STATUS else ()
     try:
         body = response.json()
     except ValueError:
@@ -114,6 +121,7 @@ def _problem_from_response(response: requests.Response) -> HostupError:
             title=f"HostUp answered {response.status_code} {response.reason or ''}".strip(),
             detail="The answer carried no problem description.",
             retry_after=retry_after,
+            required_scopes=required_scopes,
         )
 
     def text(key: str) -> str:
@@ -139,6 +147,7 @@ def _problem_from_response(response: requests.Response) -> HostupError:
         errors=errors,
         request_id=text("requestId") or response.headers.get("X-Request-Id"),
         retry_after=retry_after,
+        required_scopes=required_scopes,
     )
 
 
@@ -201,7 +210,7 @@ class HostupClient:
         params: dict[str, Any] = {"limit": limit}
         if cursor:
             params["cursor"] = cursor
-        return VpsPage.from_json(self._get("/api/v2/vps", params=params).value)
+        return VpsPage.from_json(self._get("/api/v2/vps", READ_VM, params=params).value)
 
     def iter_vps(self) -> Iterator[Vps]:
         """listVps, walking nextCursor through every page."""
@@ -220,12 +229,12 @@ class HostupClient:
     def get_vps(self, vps_id: str) -> Vps:
         """getVps."""
         check_vps_id(vps_id)
-        return Vps.from_json(self._get(f"/api/v2/vps/{vps_id}").value)
+        return Vps.from_json(self._get(f"/api/v2/vps/{vps_id}", READ_VM).value)
 
     def get_routed_ipv6(self, vps_id: str) -> RoutedIpv6State:
         """getVpsRoutedIpv6."""
         check_vps_id(vps_id)
-        return RoutedIpv6State.from_json(self._get(f"/api/v2/vps/{vps_id}/routed-ipv6").value)
+        return RoutedIpv6State.from_json(self._get(f"/api/v2/vps/{vps_id}/routed-ipv6", READ_VM).value)
 
     def allocate_routed_ipv6(self, vps_id: str, *, rack_id: str | None = None) -> Reply[RoutedIpv6State]:
         """allocateOrRefreshVpsRoutedIpv6 with action=allocate (201 new, 200 existing)."""
@@ -238,12 +247,12 @@ class HostupClient:
     def release_routed_ipv6(self, vps_id: str) -> Reply[RoutedIpv6Release]:
         """releaseVpsRoutedIpv6."""
         check_vps_id(vps_id)
-        reply = self._send("DELETE", f"/api/v2/vps/{vps_id}/routed-ipv6")
+        reply = self._send("DELETE", f"/api/v2/vps/{vps_id}/routed-ipv6", WRITE_NETWORK)
         return Reply(RoutedIpv6Release.from_json(reply.value), reply.status, reply.request_id)
 
     def get_account_routed_ipv6(self) -> AccountRoutedIpv6:
         """getAccountRoutedIpv6."""
-        return AccountRoutedIpv6.from_json(self._get("/api/v2/routed-ipv6").value)
+        return AccountRoutedIpv6.from_json(self._get("/api/v2/routed-ipv6", READ_ACCOUNT_NETWORK).value)
 
     # --- plumbing ---------------------------------------------------------
 
@@ -253,15 +262,15 @@ class HostupClient:
         body: dict[str, str] = {"action": action}
         if rack_id:
             body["rackId"] = rack_id
-        reply = self._send("POST", f"/api/v2/vps/{vps_id}/routed-ipv6", json=body)
+        reply = self._send("POST", f"/api/v2/vps/{vps_id}/routed-ipv6", WRITE_NETWORK, json=body)
         return Reply(RoutedIpv6State.from_json(reply.value), reply.status, reply.request_id)
 
-    def _get(self, path: str, *, params: dict[str, Any] | None = None) -> Reply[Any]:
+    def _get(self, path: str, scopes: tuple[str, ...], *, params: dict[str, Any] | None = None) -> Reply[Any]:
         """GETs are safe to repeat: retry on 429/502/503/504 within a bounded wait."""
         waited = 0.0
         for attempt in range(self._max_retries + 1):
             try:
-                return self._send("GET", path, params=params)
+                return self._send("GET", path, scopes, params=params)
             except HostupError as error:
                 if error.status not in RETRY_STATUSES or attempt == self._max_retries:
                     raise
@@ -272,7 +281,7 @@ class HostupClient:
                 waited += delay
         raise AssertionError("unreachable")  # the loop either returns or raises
 
-    def _send(self, method: str, path: str, **kwargs: Any) -> Reply[Any]:
+    def _send(self, method: str, path: str, scopes: tuple[str, ...], **kwargs: Any) -> Reply[Any]:
         """One HTTP exchange, logged as one JSON line; writes come here directly and are never retried."""
         self.calls_made += 1
         started = time.monotonic()
@@ -280,7 +289,7 @@ class HostupClient:
         request_id: str | None = None
         error_code = ""
         try:
-            reply = self._exchange(method, path, **kwargs)
+            reply = self._exchange(method, path, scopes, **kwargs)
             status, request_id = reply.status, reply.request_id
             return reply
         except HostupError as error:
@@ -306,7 +315,7 @@ class HostupClient:
                 },
             )
 
-    def _exchange(self, method: str, path: str, **kwargs: Any) -> Reply[Any]:
+    def _exchange(self, method: str, path: str, scopes: tuple[str, ...], **kwargs: Any) -> Reply[Any]:
         try:
             response = self._session.request(method, self._base_url + path, timeout=self._timeout, **kwargs)
         except requests.ConnectTimeout:
@@ -333,7 +342,7 @@ class HostupClient:
             raise _dropped() from None
         self._remember_rate_limit(response)
         if not response.ok:
-            raise _problem_from_response(response)
+            raise _problem_from_response(response, scopes)
         request_id = response.headers.get("X-Request-Id")
         try:
             body = response.json()

@@ -19,7 +19,9 @@ INVALID_VPS_ID = "invalid_vps_id"
 INVALID_RACK_ID = "invalid_rack_id"
 UNKNOWN_PROBLEM = "unknown_problem"
 
-# HostUp's own codes that callers branch on.
+# HostUp's statuses that callers branch on.
+KEY_REJECTED_STATUS = 401
+SCOPE_MISSING_STATUS = 403
 RATE_LIMITED_STATUS = 429
 
 
@@ -54,7 +56,8 @@ class InvalidRequest(ValueError):
 class HostupError(Exception):
     """A HostUp call failed; carries the problem document's fields.
 
-    `status` is None when no HTTP answer arrived at all.
+    `status` is None when no HTTP answer arrived at all. On a 403, `required_scopes` names
+    what the operation needs, so the message can say which scope our API key lacks.
     """
 
     def __init__(
@@ -67,6 +70,7 @@ class HostupError(Exception):
         errors: tuple[FieldError, ...] = (),
         request_id: str | None = None,
         retry_after: float | None = None,
+        required_scopes: tuple[str, ...] = (),
     ) -> None:
         super().__init__(f"{title}: {detail}" if detail else title)
         self.code = code
@@ -76,6 +80,7 @@ class HostupError(Exception):
         self.errors = errors
         self.request_id = request_id
         self.retry_after = retry_after
+        self.required_scopes = required_scopes
 
     @property
     def is_outcome_unknown(self) -> bool:
@@ -89,6 +94,16 @@ class HostupError(Exception):
     @property
     def is_rate_limited(self) -> bool:
         return self.status == RATE_LIMITED_STATUS
+
+    @property
+    def is_key_rejected(self) -> bool:
+        """HostUp does not accept our API key at all (missing, wrong or revoked)."""
+        return self.status == KEY_REJECTED_STATUS
+
+    @property
+    def is_scope_missing(self) -> bool:
+        """Our API key is valid but lacks a scope this operation needs."""
+        return self.status == SCOPE_MISSING_STATUS
 
     def __repr__(self) -> str:
         return f"HostupError(status={self.status!r}, code={self.code!r}, request_id={self.request_id!r})"

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import trigger_client_event
 
 from hostup_dash.accounts import roles
 from hostup_dash.accounts.decorators import permission_required_audited
@@ -15,7 +16,7 @@ from hostup_dash.audit.models import AuditRecord
 from hostup_dash.core.errors import Refusal
 from hostup_dash.core.htmx import HtmxHttpRequest, is_partial
 from hostup_dash.core.http import client_ip
-from hostup_dash.core.problems import problem_status
+from hostup_dash.core.problems import problem_headers, problem_status
 from hostup_dash.hostup import HostupError
 
 from . import selectors, services
@@ -23,6 +24,8 @@ from .forms import VpsFilterForm
 
 Action = AuditRecord.Action
 RELEASE_CONFIRMATION = "release"
+# Sent after every attempt: the history panel reloads on it, since a failed attempt is recorded too.
+IPV6_CHANGED = "ipv6-changed"
 
 
 def _list_context(params) -> dict:
@@ -63,7 +66,18 @@ def inventory_refresh(request: HtmxHttpRequest) -> HttpResponse:
 
 def _detail_context(vps_id: str, user, **extra) -> dict:
     history = audit_selectors.audit_for_vps(vps_id=vps_id) if user.has_perm(roles.VIEW_VPS_HISTORY) else None
-    return {"vps": selectors.vps_get(vps_id=vps_id), "vps_id": vps_id, "history": history, **extra}
+    vps = selectors.vps_get(vps_id=vps_id)
+    # Allocate stays offered while the state is unknown: HostUp answers it with the allocation there is, if any.
+    active = bool(vps and vps.has_active_allocation)
+    return {
+        "vps": vps,
+        "vps_id": vps_id,
+        "history": history,
+        "can_allocate": user.has_perm(roles.ALLOCATE_IPV6) and not active,
+        "can_refresh": user.has_perm(roles.REFRESH_NEXT_HOP) and active,
+        "can_release": user.has_perm(roles.RELEASE_IPV6) and active,
+        **extra,
+    }
 
 
 @require_GET
@@ -89,25 +103,23 @@ def vps_history(request: HtmxHttpRequest, vps_id: str) -> HttpResponse:
 
 
 def _action_response(request: HtmxHttpRequest, vps_id: str, run) -> HttpResponse:
-    """Run one action service; answer htmx with the panel, a plain form POST with a redirect."""
+    """Run one action service. htmx gets the panel. A plain form POST gets a redirect when it worked
+    (POST/redirect/GET) and otherwise the whole page with the problem, under the dashboard's own status."""
+    partial = is_partial(request)
+    template = "inventory/vps_detail.html#ipv6-panel" if partial else "inventory/vps_detail.html"
     try:
         result = run()
     except (HostupError, Refusal) as problem:
-        if not is_partial(request):
-            messages.error(request, f"{problem.title}. {problem.detail}".strip())
-            return redirect("inventory:vps-detail", vps_id=vps_id)
         context = _detail_context(vps_id, request.user, problem=problem, rack_id=request.POST.get("rack_id", ""))
-        response = render(request, "inventory/vps_detail.html#ipv6-panel", context, status=problem_status(problem))
-        response["HX-Trigger"] = "ipv6-changed"  # the attempt is in the history too
-        return response
-    if not is_partial(request):
-        messages.success(request, result.message)
-        return redirect("inventory:vps-detail", vps_id=vps_id)
-    response = render(
-        request, "inventory/vps_detail.html#ipv6-panel", _detail_context(vps_id, request.user, message=result.message)
-    )
-    response["HX-Trigger"] = "ipv6-changed"
-    return response
+        response = render(request, template, context, status=problem_status(problem))
+        for header, value in problem_headers(problem).items():
+            response[header] = value
+    else:
+        if not partial:
+            messages.success(request, result.message)
+            return redirect("inventory:vps-detail", vps_id=vps_id)
+        response = render(request, template, _detail_context(vps_id, request.user, message=result.message))
+    return trigger_client_event(response, IPV6_CHANGED) if partial else response
 
 
 def _rack_id(request: HtmxHttpRequest) -> str | None:

@@ -115,6 +115,26 @@ def test_read_only_token_cannot_write_403(simulator):
     assert (caught.value.status, caught.value.code) == (403, "forbidden")
 
 
+@pytest.mark.parametrize(
+    "write", [HostupClient.allocate_routed_ipv6, HostupClient.refresh_next_hop, HostupClient.release_routed_ipv6]
+)
+def test_403_names_the_scope_the_operation_needs(simulator, write):
+    client = HostupClient(base_url=simulator.url, token=READ_TOKEN, timeout=2)
+
+    with pytest.raises(HostupError) as caught:
+        write(client, simulator.vps_ids()[0])
+
+    assert caught.value.required_scopes == ("write:network",)
+    assert caught.value.is_scope_missing
+
+
+def test_other_failures_name_no_scope(hostup_client):
+    with pytest.raises(HostupError) as caught:
+        hostup_client.get_routed_ipv6("vps_" + "0" * 26)
+
+    assert caught.value.required_scopes == ()
+
+
 def test_unknown_vps_is_404(hostup_client):
     with pytest.raises(HostupError) as caught:
         hostup_client.get_routed_ipv6("vps_" + "0" * 26)

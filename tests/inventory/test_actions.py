@@ -1,5 +1,7 @@
 """Allocate, refresh next hop and release, end to end: view, service, simulator, audit log."""
 
+import json
+
 import pytest
 from django.db import connections
 from django.test import Client
@@ -51,12 +53,21 @@ def test_operator_allocates_and_the_panel_shows_the_prefix(hostup, operator_clie
     assert record.vps_name == VpsSnapshot.objects.get(vps_id=free_vps).name
     assert record.intent_id is not None and record.duration_ms is not None
     assert record.client_ip == "127.0.0.1"
-    assert response["HX-Trigger"] == "ipv6-changed"
+    assert json.loads(response["HX-Trigger"]) == {"ipv6-changed": {}}
     assert (
         f'<div id="ipv6-announce" hx-swap-oob="innerHTML">Allocated {record.result_prefix}.</div>'
         in response.content.decode()
     )
     assert len(_posts(hostup, free_vps)) == 1
+
+
+@pytest.mark.django_db
+def test_failed_attempt_tells_the_history_to_reload(hostup, operator_client, free_vps):
+    hostup.fail_next("internal", path_prefix=f"/api/v2/vps/{free_vps}")
+
+    response = operator_client.post(_url("ipv6-allocate", free_vps), **HTMX)
+
+    assert json.loads(response["HX-Trigger"]) == {"ipv6-changed": {}}
 
 
 @pytest.mark.django_db

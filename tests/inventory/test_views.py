@@ -24,6 +24,8 @@ ACTIONS = {
     "inventory:ipv6-refresh-next-hop": {"operator", "admin"},
     "inventory:ipv6-release": {"admin"},
 }
+# POSTs that only re-read HostUp for the page on screen: no audited action.
+REFRESHES = {"inventory:refresh": {"viewer", "operator", "auditor", "admin"}}
 ROLES = ["viewer", "operator", "auditor", "admin", None]
 
 
@@ -53,6 +55,15 @@ def test_action_role_matrix(hostup, role_client, role, name):
     Outcome = AuditRecord.Outcome
     expected = [Outcome.PENDING, Outcome.SUCCEEDED] if role in ACTIONS[name] else [Outcome.REFUSED]
     assert [outcome for _, outcome in action_trail()] == expected
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", REFRESHES)
+def test_refresh_role_matrix(hostup, role_client, role, name):
+    response = role_client(role).post(reverse(name), **HTMX)
+
+    assert response.status_code == (200 if role in REFRESHES[name] else 403)
 
 
 @pytest.mark.django_db
@@ -89,6 +100,18 @@ def test_detail_role_matrix_controls(hostup, role_client):
     assert "Action history" in pages["operator"] and "Action history" not in pages["viewer"]
     assert "Refresh next hop" not in pages["auditor"]
     assert "Refresh next hop" in pages["admin"] and "Release…" in pages["admin"]
+    assert ">Allocate</button>" not in pages["admin"]  # already allocated
+
+
+@pytest.mark.django_db
+def test_detail_offers_only_what_the_state_allows(hostup, admin_client_role):
+    vps_id = pick_vps(hostup, allocated=False)
+    synced(hostup)
+
+    page = admin_client_role.get(reverse("inventory:vps-detail", args=[vps_id])).content.decode()
+
+    assert ">Allocate</button>" in page
+    assert "Refresh next hop" not in page and "Release…" not in page
 
 
 @pytest.mark.django_db
