@@ -38,6 +38,8 @@ INVENTORY_MAX_AGE = env.int("INVENTORY_MAX_AGE", default=300)
 INVENTORY_SYNC_EVERY = env.int("INVENTORY_SYNC_EVERY", default=300)
 # Share of HostUp's rate-limit window the state pass and bulk runs may use; the rest is for people.
 STATE_PASS_SHARE = env.float("STATE_PASS_SHARE", default=0.8)
+# A state read this recently is not read again yet, however small the fleet.
+STATE_PASS_MIN_AGE = env.int("STATE_PASS_MIN_AGE", default=60)
 # /metrics answers only with `Authorization: Bearer <METRICS_TOKEN>`; unset, it answers 404.
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 

@@ -41,6 +41,12 @@ def _audit_triggers_on(request, _django_db_helper):
             cursor.execute("SET session_replication_role = DEFAULT")
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Production hashing costs 0.25 s per user; tests make hundreds of users."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def simulator() -> Iterator[Simulator]:
     """A fresh simulator per test, so state never leaks between tests."""

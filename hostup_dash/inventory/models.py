@@ -4,6 +4,7 @@ The list page reads only these tables, so it stays fast at 10,000 VPSes.
 """
 
 from django.db import models
+from django.db.models import F
 from django.utils import timezone
 
 
@@ -52,13 +53,16 @@ class VpsSnapshot(models.Model):
     # words, and when. The state columns above keep what was known; a successful read clears both.
     state_error = models.CharField(max_length=STATE_ERROR_MAX_LENGTH, blank=True)
     state_error_at = models.DateTimeField(null=True, blank=True)
+    # A worker's state pass took this row to read it; other workers skip it until the lease ends
+    # (a worker killed mid-read leaves it, and the lease lets another read it later).
+    state_claimed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["name", "vps_id"]
         indexes = [
             models.Index(fields=["name", "vps_id"], name="vps_name_idx"),
-            # The state pass reads the oldest-checked rows first.
-            models.Index(fields=["state_checked_at"], name="vps_state_checked_idx"),
+            # The state pass reads the never-read rows, then the oldest-checked, first.
+            models.Index(F("state_checked_at").asc(nulls_first=True), F("vps_id"), name="vps_state_queue_idx"),
             # The search box's trigram indexes are in migration 0002 (raw SQL).
         ]
         permissions = [
@@ -122,3 +126,21 @@ class SyncRun(models.Model):
 
     def __str__(self) -> str:
         return f"sync {self.started_at:%Y-%m-%d %H:%M:%S} {self.status}"
+
+
+class RateBudget(models.Model):
+    """HostUp's rate-limit window as it last told us, one row shared by every worker on every host.
+
+    Background jobs count it down before each call and correct it from each answer's
+    X-RateLimit-* headers, so together they spend at most STATE_PASS_SHARE of a window.
+    """
+
+    key = models.CharField(primary_key=True, max_length=32)
+    limit = models.PositiveIntegerField(null=True)  # requests per window, as HostUp states it
+    remaining = models.IntegerField(null=True)
+    resets_at = models.DateTimeField(null=True)
+    # After a 429: no background call before this, on any worker (HostUp's Retry-After).
+    paused_until = models.DateTimeField(null=True)
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.remaining}/{self.limit} until {self.resets_at}"

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from .models import AllocationStatus, SyncRun, VpsSnapshot
@@ -96,3 +96,23 @@ def newest_state_checked_at() -> datetime | None:
     """When HostUp last answered for a routed-IPv6 state: every stored state came from an answer."""
     checked = VpsSnapshot.objects.exclude(state_checked_at=None).order_by("-state_checked_at")
     return checked.values_list("state_checked_at", flat=True).first()
+
+
+# The state pass's order: never-read rows first (Postgres sorts NULLs last), then the oldest (vps_state_queue_idx).
+STATE_QUEUE_ORDER = (F("state_checked_at").asc(nulls_first=True), "vps_id")
+
+
+def state_queue() -> Q:
+    """Rows due for a state read: never read, or read longer than STATE_PASS_MIN_AGE ago."""
+    cutoff = timezone.now() - timedelta(seconds=settings.STATE_PASS_MIN_AGE)
+    return Q(state_checked_at__isnull=True) | Q(state_checked_at__lt=cutoff)
+
+
+def state_pass_has_work() -> bool:
+    return VpsSnapshot.objects.filter(state_queue()).exists()
+
+
+def inventory_pass_is_due() -> bool:
+    """No inventory sync succeeded within the last INVENTORY_SYNC_EVERY seconds."""
+    last = last_sync_finished_at()
+    return last is None or timezone.now() - last >= timedelta(seconds=settings.INVENTORY_SYNC_EVERY)

@@ -10,7 +10,7 @@ from hostup_dash.hostup import HostupError
 from hostup_dash.hostup.errors import CONNECT_TIMEOUT, CONNECTION_DROPPED, CONNECTION_FAILED, TIMEOUT
 from hostup_dash.inventory import services
 from hostup_dash.inventory.models import SyncRun, VpsSnapshot
-from hostup_dash.inventory.services.sync import MAX_FAILURES_IN_A_ROW, _is_outage_sign, _stop_reason
+from hostup_dash.inventory.services.state_pass import MAX_FAILURES_IN_A_ROW, _is_outage_sign, _stop_reason
 
 ALWAYS = 1000  # injected failures: more than any test reads
 UNREADABLE = "HostUp sent an answer we could not read. The answer was not valid JSON."

@@ -163,7 +163,7 @@ def test_a_bug_in_a_sync_still_ends_the_run(hostup, monkeypatch):
     # One seam, patched with autospec: a programming error inside the state pass.
     from unittest import mock
 
-    store = "hostup_dash.inventory.services.sync.vps_state_store"
+    store = "hostup_dash.inventory.services.state_pass.vps_state_store"
     with mock.patch(store, autospec=True, side_effect=RuntimeError("bug")):
         with pytest.raises(RuntimeError):
             services.inventory_sync(limit=1)

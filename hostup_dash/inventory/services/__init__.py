@@ -7,14 +7,17 @@ since a patch on a re-exported name changes nothing.
 
 from .actions import ActionResult, ipv6_allocate, ipv6_next_hop_refresh, ipv6_release
 from .snapshot import vps_state_refresh
+from .state_pass import StateTally, state_pass_run
 from .sync import SyncResult, inventory_sync
 
 __all__ = [
     "ActionResult",
+    "StateTally",
     "SyncResult",
     "inventory_sync",
     "ipv6_allocate",
     "ipv6_next_hop_refresh",
     "ipv6_release",
+    "state_pass_run",
     "vps_state_refresh",
 ]

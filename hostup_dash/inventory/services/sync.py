@@ -3,40 +3,27 @@
 from __future__ import annotations
 
 import logging
-import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import F
 from django.utils import timezone
 
 from hostup_dash.core.clients import hostup_client
 from hostup_dash.core.locks import advisory_lock
 from hostup_dash.hostup import AccountRoutedIpv6, HostupClient, HostupError
-from hostup_dash.hostup.errors import CONNECT_TIMEOUT, CONNECTION_DROPPED, CONNECTION_FAILED, TIMEOUT
 
-from ..models import STATE_ERROR_MAX_LENGTH, SyncRun, VpsSnapshot
-from .snapshot import snapshot_from_vps, vps_state_store
+from ..models import SyncRun, VpsSnapshot
+from .snapshot import snapshot_from_vps
+from .state_pass import FAILING_NOTE, problem_in_words, state_pass_batch
 
 logger = logging.getLogger(__name__)
 
 SYNC_LOCK = "inventory-sync"
 SYNC_ACTOR = "inventory-sync"  # names the sync's HostUp calls in the logs
-# Requests per rate-limit window the state pass leaves for people using the dashboard.
-RATE_LIMIT_RESERVE_MIN = 5
-RATE_LIMIT_RESERVE_SHARE = 0.2
-# Longest the state pass waits for a rate-limit window to reset before it stops.
-MAX_PACING_WAIT_S = 30.0
 SNAPSHOT_BATCH = 1000
-# One VPS answering 5xx or timing out is that VPS's problem; this many in a row is HostUp's.
-MAX_FAILURES_IN_A_ROW = 5
-KEY_REFUSED_STATUSES = (401, 403)
-PACING_NOTE = "Paused reading routed-IPv6 states to stay within HostUp's rate limit."
-RATE_LIMITED_NOTE = "Paused reading routed-IPv6 states: HostUp is rate-limiting us."
-FAILING_NOTE = f"HostUp failed {MAX_FAILURES_IN_A_ROW} VPSes in a row, so the state pass stopped; the last:"
 
 
 @dataclass(frozen=True)
@@ -80,13 +67,13 @@ def inventory_sync(
             notes = [account_note] if account_note else []
             if not quick:
                 vps_ids = None if only is None else only()
-                state_note = _state_pass(client, run, limit=limit, vps_ids=vps_ids)
+                state_note = state_pass_batch(client, run, limit=limit, vps_ids=vps_ids)
                 notes += [state_note] if state_note else []
             run.status = SyncRun.Status.SUCCEEDED
             run.message = " ".join(notes)
         except HostupError as problem:
             run.status = SyncRun.Status.FAILED
-            run.message = _in_words(problem)
+            run.message = problem_in_words(problem)
             if run.state_stop == SyncRun.StateStop.FAILING:
                 run.message = f"{FAILING_NOTE} {run.message}"
             logger.warning("inventory sync failed: %s (%s)", problem.code, problem.status)
@@ -136,98 +123,3 @@ def _inventory_pass(client: HostupClient, started_at: datetime) -> tuple[int, st
     # A VPS the pass did not see again is gone upstream.
     VpsSnapshot.objects.filter(synced_at__lt=started_at).delete()
     return len(rows), note
-
-
-def _state_pass(client: HostupClient, run: SyncRun, *, limit: int | None, vps_ids: Iterable[str] | None) -> str:
-    """Each VPS's own routed-IPv6 state, oldest-checked first, at most once per VPS; returns a note.
-
-    Paced by the rate-limit headers so that people clicking in the dashboard keep
-    a share of the window; a 429 or a long wait ends the pass early (the next sync
-    continues where this one stopped, since it reads the oldest first). A failure of
-    one VPS is kept on its row, which then waits at the back of the queue. Counts onto
-    `run` as it goes, so a pass that stops still says what it read. Raises HostupError
-    when HostUp as a whole is unusable: our key refused, HostUp unreachable, or failing
-    VPS after VPS.
-    """
-    # Never-read rows first: Postgres would sort NULLs last.
-    rows = VpsSnapshot.objects.order_by(F("state_checked_at").asc(nulls_first=True), "vps_id")
-    if vps_ids is not None:
-        rows = rows.filter(vps_id__in=list(vps_ids))
-    if limit is not None:
-        rows = rows[:limit]
-    failures_in_a_row = 0
-    for snapshot in list(rows):
-        if not _pace(client):
-            run.state_stop = SyncRun.StateStop.PACING
-            return PACING_NOTE
-        try:
-            state = client.get_routed_ipv6(snapshot.vps_id)
-        except HostupError as problem:
-            run.state_stop = _stop_reason(problem)
-            if run.state_stop == SyncRun.StateStop.RATE_LIMITED:
-                return RATE_LIMITED_NOTE
-            if run.state_stop:
-                raise
-            if problem.status == 404:
-                snapshot.delete()
-                failures_in_a_row = 0
-                continue
-            _state_error_store(vps_id=snapshot.vps_id, problem=problem)
-            run.states_failed += 1
-            failures_in_a_row = failures_in_a_row + 1 if _is_outage_sign(problem) else 0
-            if failures_in_a_row >= MAX_FAILURES_IN_A_ROW:
-                run.state_stop = SyncRun.StateStop.FAILING
-                raise
-            continue
-        vps_state_store(vps_id=snapshot.vps_id, state=state)
-        run.states_checked += 1
-        failures_in_a_row = 0
-    return ""
-
-
-def _stop_reason(problem: HostupError) -> str:
-    """The StateStop this failure calls for when it says HostUp as a whole is unusable; blank when it is one VPS's."""
-    if problem.status in KEY_REFUSED_STATUSES:
-        return SyncRun.StateStop.KEY_REFUSED
-    if problem.is_rate_limited:
-        return SyncRun.StateStop.RATE_LIMITED
-    if problem.code in (CONNECTION_FAILED, CONNECT_TIMEOUT):
-        return SyncRun.StateStop.UNREACHABLE
-    return ""
-
-
-def _is_outage_sign(problem: HostupError) -> bool:
-    """A 5xx, a timeout or a broken connection: once, it may be that VPS; in a row, it is HostUp."""
-    return (problem.status or 0) >= 500 or problem.code in (TIMEOUT, CONNECTION_DROPPED)
-
-
-def _state_error_store(*, vps_id: str, problem: HostupError) -> None:
-    """Keep the failure on the row and count it as checked, so the next pass reads the others first.
-
-    The state columns keep what was last known: a failed read says nothing new about them.
-    """
-    now = timezone.now()
-    VpsSnapshot.objects.filter(vps_id=vps_id).update(
-        state_checked_at=now, state_error=_in_words(problem)[:STATE_ERROR_MAX_LENGTH], state_error_at=now
-    )
-
-
-def _in_words(problem: HostupError) -> str:
-    return f"{problem.title}. {problem.detail}".strip()
-
-
-def _pace(client: HostupClient) -> bool:
-    """Wait for the next rate-limit window when our share of this one is used; False if that is too long."""
-    remaining, limit = client.rate_limit_remaining, client.rate_limit_limit
-    if remaining is None:
-        return True
-    reserve = max(RATE_LIMIT_RESERVE_MIN, int((limit or 0) * RATE_LIMIT_RESERVE_SHARE))
-    if remaining > reserve:
-        return True
-    reset = client.rate_limit_reset
-    wait = (reset - timezone.now()).total_seconds() if reset else 1.0
-    if wait > MAX_PACING_WAIT_S:
-        return False
-    time.sleep(max(wait, 0.0) + 0.05)
-    client.rate_limit_remaining = None  # unknown until the next answer
-    return True

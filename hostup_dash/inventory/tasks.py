@@ -1,0 +1,45 @@
+"""The worker's inventory jobs: the periodic inventory pass and the continuous state pass.
+
+Each task is idempotent: a second run, or a run after a worker was killed, reads HostUp
+again and stores what it says. Queueing locks keep at most one of each waiting.
+"""
+
+from procrastinate.contrib.django import app
+
+from hostup_dash.core.jobs import job_defer
+
+from . import selectors, services
+from .models import SyncRun
+
+SYNC_QUEUE = "sync"
+INVENTORY_PASS = "inventory_pass"
+STATE_PASS_SLICE = "state_pass_slice"
+
+
+@app.task(name=INVENTORY_PASS, queue=SYNC_QUEUE, queueing_lock=INVENTORY_PASS)
+def inventory_pass() -> None:
+    """Every page of the VPS list and the account routes (the service is single-flight across hosts)."""
+    services.inventory_sync(quick=True)
+
+
+@app.task(name=STATE_PASS_SLICE, queue=SYNC_QUEUE, queueing_lock=STATE_PASS_SLICE)
+def state_pass_slice() -> None:
+    """Read the oldest states for a while, within the shared rate-limit budget, then end.
+
+    Short slices rather than one endless job: a killed worker loses at most one slice's
+    claims (they expire), and another worker's tick starts the next slice.
+    """
+    tally = services.state_pass_run()
+    if tally.stop == SyncRun.StateStop.RATE_LIMITED:
+        # HostUp said when to come back; the shared budget holds every worker until then.
+        job_defer(STATE_PASS_SLICE, schedule_in_s=tally.retry_after)
+
+
+@app.periodic(cron="* * * * * */10", periodic_id="background-tick")
+@app.task(name="background_tick", queue=SYNC_QUEUE, queueing_lock="background-tick")
+def background_tick(timestamp: int) -> None:
+    """Queue whatever background work is due; cheap enough to run every 10 s on every worker."""
+    if selectors.inventory_pass_is_due():
+        job_defer(INVENTORY_PASS)
+    if selectors.state_pass_has_work():
+        job_defer(STATE_PASS_SLICE)
