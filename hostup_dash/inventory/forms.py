@@ -1,10 +1,32 @@
 from django import forms
+from django.http import QueryDict
+
+from . import selectors
+
+
+class CursorField(forms.CharField):
+    """A place in the list ("name|vps_id"), cleaned into the (name, vps_id) key."""
+
+    widget = forms.HiddenInput
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(required=False, max_length=400, strip=False, **kwargs)
+
+    def clean(self, value) -> selectors.Key | None:
+        text = super().clean(value)
+        if not text:
+            return None
+        key = selectors.cursor_key(text)
+        if key is None:
+            raise forms.ValidationError("Not a place in the list.", code="invalid_cursor")
+        return key
 
 
 class VpsFilterForm(forms.Form):
     """The list's search box and filters, read from GET parameters."""
 
     ROUTED_CHOICES = [("", "Any"), ("yes", "Has routed IPv6"), ("no", "No routed IPv6")]
+    FILTERS = ("q", "power", "routed")
 
     q = forms.CharField(
         required=False,
@@ -14,11 +36,25 @@ class VpsFilterForm(forms.Form):
     )
     power = forms.ChoiceField(required=False, label="Power state", choices=[("", "Any")])
     routed = forms.ChoiceField(required=False, label="Routed IPv6", choices=ROUTED_CHOICES)
-    page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    after = CursorField()
+    before = CursorField()
 
     def __init__(self, *args, power_states: list[str], **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["power"].choices = [("", "Any")] + [(state, state) for state in power_states]
+
+    # After is_valid(): a field that did not validate is missing from cleaned_data, so it filters nothing.
+
+    @property
+    def is_filtered(self) -> bool:
+        return any(self.cleaned_data.get(name) for name in self.FILTERS)
+
+    @property
+    def filter_query(self) -> QueryDict:
+        """The filters in force, for the pager's links (a refresh is a POST, so not request.GET)."""
+        query = QueryDict(mutable=True)
+        query.update({name: self.cleaned_data[name] for name in self.FILTERS if self.cleaned_data.get(name)})
+        return query
 
     @property
     def has_routed_ipv6(self) -> bool | None:

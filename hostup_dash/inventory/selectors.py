@@ -6,13 +6,21 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.paginator import Page, Paginator
+from django.db import connection
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from .models import AllocationStatus, SyncRun, VpsSnapshot
 
 PAGE_SIZE = 50
+# A filtered list counts its matches up to here and then says "more than": an exact
+# count of a broad search would read most of the table on every keystroke.
+COUNT_CAP = 1000
+# A cursor is a row's place in the list's order, "name|vps_id". A VPS id never holds the
+# separator and a name may, so the id is whatever follows the last one.
+CURSOR_SEPARATOR = "|"
+
+Key = tuple[str, str]  # (name, vps_id): the list's order, served by the vps_name_idx index
 
 
 def vps_list(*, query: str = "", power_state: str = "", has_routed_ipv6: bool | None = None) -> QuerySet[VpsSnapshot]:
@@ -34,23 +42,104 @@ def vps_list(*, query: str = "", power_state: str = "", has_routed_ipv6: bool | 
     return rows
 
 
-def vps_page(rows: QuerySet[VpsSnapshot], *, number: int | str | None) -> Page:
-    """One page of 50 rows; an out-of-range number gives the last page."""
-    return Paginator(rows, PAGE_SIZE).get_page(number)
+def cursor_key(cursor: str) -> Key | None:
+    """The (name, vps_id) a cursor points at; None when the text is not a cursor."""
+    name, separator, vps_id = cursor.rpartition(CURSOR_SEPARATOR)
+    return (name, vps_id) if separator and vps_id else None
+
+
+def _cursor(vps: VpsSnapshot) -> str:
+    return f"{vps.name}{CURSOR_SEPARATOR}{vps.vps_id}"
+
+
+@dataclass(frozen=True)
+class VpsPage:
+    rows: list[VpsSnapshot]
+    next_cursor: str | None  # pass as `after` for the next page, None on the last
+    previous_cursor: str | None  # pass as `before` for the previous page, None on the first
+
+    @property
+    def is_first(self) -> bool:
+        return self.previous_cursor is None
+
+
+def vps_page(
+    rows: QuerySet[VpsSnapshot], *, after: Key | None = None, before: Key | None = None, size: int = PAGE_SIZE
+) -> VpsPage:
+    """One page by keyset on (name, vps_id): no OFFSET, no COUNT, one query.
+
+    A page reached through a cursor has a page on the side it came from, so that side needs no
+    query. A cursor that leads nowhere (crafted, or its rows are gone) gives the first page, and
+    so does walking back to the start: a full page, not the few rows left before the cursor.
+    Either costs a second query.
+    """
+    ordered = rows.order_by("name", "vps_id")
+    if before is not None:
+        # Walking back: read downwards from the cursor, then flip into the list's order.
+        found = list(ordered.filter(_keyset_before(before)).reverse()[: size + 1])
+        if len(found) > size:
+            page = found[:size][::-1]
+            return VpsPage(page, next_cursor=_cursor(page[-1]), previous_cursor=_cursor(page[0]))
+    elif after is not None:
+        found = list(ordered.filter(_keyset_after(after))[: size + 1])
+        if found:
+            page = found[:size]
+            next_cursor = _cursor(page[-1]) if len(found) > size else None
+            return VpsPage(page, next_cursor=next_cursor, previous_cursor=_cursor(page[0]))
+    found = list(ordered[: size + 1])
+    next_cursor = _cursor(found[size - 1]) if len(found) > size else None
+    return VpsPage(found[:size], next_cursor=next_cursor, previous_cursor=None)
+
+
+# The outer name__gte / name__lte repeats what the OR says: it gives PostgreSQL the index bound
+# to start the scan from, where the OR alone would make it walk the index from the beginning.
+def _keyset_after(key: Key) -> Q:
+    name, vps_id = key
+    return Q(name__gte=name) & (Q(name__gt=name) | Q(vps_id__gt=vps_id))
+
+
+def _keyset_before(key: Key) -> Q:
+    name, vps_id = key
+    return Q(name__lte=name) & (Q(name__lt=name) | Q(vps_id__lt=vps_id))
+
+
+@dataclass(frozen=True)
+class RowCount:
+    value: int
+    estimated: bool = False  # the last sync's count, not a count of the table now
+    capped: bool = False  # counting stopped at `value`: more rows match
+
+
+def vps_count(rows: QuerySet[VpsSnapshot], *, filtered: bool, sync: SyncStatus) -> RowCount:
+    """How many VPSes the list holds: the last sync's count when unfiltered, else a count capped at COUNT_CAP."""
+    if not filtered and sync.last_success is not None:
+        return RowCount(sync.last_success.vps_count, estimated=True)
+    counted = rows.order_by()[: COUNT_CAP + 1].count()
+    return RowCount(COUNT_CAP, capped=True) if counted > COUNT_CAP else RowCount(counted)
 
 
 def vps_get(*, vps_id: str) -> VpsSnapshot | None:
     return VpsSnapshot.objects.filter(vps_id=vps_id).first()
 
 
+# A skip scan: one probe of vps_power_idx per distinct state instead of reading every row,
+# so it costs the same at 100,000 VPSes as at 100. Raw SQL: the ORM has no recursive CTE.
+POWER_STATES_SQL = """
+WITH RECURSIVE states(power_state) AS (
+    SELECT MIN(power_state) FROM inventory_vpssnapshot WHERE power_state > ''
+    UNION ALL
+    SELECT (SELECT MIN(power_state) FROM inventory_vpssnapshot WHERE power_state > states.power_state)
+    FROM states WHERE states.power_state IS NOT NULL
+)
+SELECT power_state FROM states WHERE power_state IS NOT NULL
+"""
+
+
 def power_states() -> list[str]:
-    """Power states present in the snapshot, for the filter's choices."""
-    return list(
-        VpsSnapshot.objects.exclude(power_state="")
-        .order_by("power_state")
-        .values_list("power_state", flat=True)
-        .distinct()
-    )
+    """Power states present in the snapshot, in order, for the filter's choices."""
+    with connection.cursor() as cursor:
+        cursor.execute(POWER_STATES_SQL)
+        return [state for (state,) in cursor.fetchall()]
 
 
 @dataclass(frozen=True)
@@ -71,10 +160,10 @@ class SyncStatus:
 
 
 def sync_status() -> SyncStatus:
-    return SyncStatus(
-        last_run=SyncRun.objects.first(),
-        last_success=SyncRun.objects.filter(status=SyncRun.Status.SUCCEEDED).first(),
-    )
+    last_run = SyncRun.objects.first()
+    if last_run is not None and last_run.status == SyncRun.Status.SUCCEEDED:
+        return SyncStatus(last_run=last_run, last_success=last_run)  # the usual case: one query
+    return SyncStatus(last_run=last_run, last_success=SyncRun.objects.filter(status=SyncRun.Status.SUCCEEDED).first())
 
 
 def stale_vps_ids(vps_ids: list[str], *, now: datetime | None = None) -> list[str]:

@@ -30,15 +30,15 @@ IPV6_CHANGED = "ipv6-changed"
 
 def _list_context(params) -> dict:
     form = VpsFilterForm(params, power_states=selectors.power_states())
-    if form.is_valid():
-        rows = selectors.vps_list(
-            query=form.cleaned_data["q"], power_state=form.cleaned_data["power"], has_routed_ipv6=form.has_routed_ipv6
-        )
-        number = form.cleaned_data["page"]
-    else:
-        rows, number = selectors.vps_list(), 1
-    page = selectors.vps_page(rows, number=number)
-    return {"form": form, "page": page, "sync": selectors.sync_status()}
+    form.is_valid()  # a field that is not valid filters nothing; a bad cursor gives the first page
+    found = form.cleaned_data
+    rows = selectors.vps_list(
+        query=found.get("q", ""), power_state=found.get("power", ""), has_routed_ipv6=form.has_routed_ipv6
+    )
+    page = selectors.vps_page(rows, after=found.get("after"), before=found.get("before"))
+    sync = selectors.sync_status()
+    count = selectors.vps_count(rows, filtered=form.is_filtered, sync=sync)
+    return {"form": form, "page": page, "count": count, "sync": sync}
 
 
 @require_GET
@@ -56,7 +56,7 @@ def inventory_refresh(request: HtmxHttpRequest) -> HttpResponse:
     def stale_on_screen() -> list[str]:
         # The page as it will look after the inventory pass: its rows may be new.
         page = _list_context(request.POST)["page"]
-        return selectors.stale_vps_ids([vps.vps_id for vps in page.object_list])
+        return selectors.stale_vps_ids([vps.vps_id for vps in page.rows])
 
     result = services.inventory_sync(only=stale_on_screen, fresh_for=timedelta(seconds=settings.INVENTORY_MAX_AGE))
     # `refreshed` stops the rows from asking again, even when the sync failed: no loop while HostUp is down.
