@@ -1,4 +1,4 @@
-"""Asking the worker for work: defer a Procrastinate job by its task's name.
+"""Asking the worker for work (defer a Procrastinate job by its task's name), and whether one is running.
 
 Services defer by name (each task declares `name=`), so a service never imports the
 tasks that call it.
@@ -6,10 +6,14 @@ tasks that call it.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.db.models import Max
+from django.utils import timezone
 from procrastinate import exceptions
 from procrastinate.contrib.django import app
+from procrastinate.contrib.django.models import ProcrastinateWorker
 
 
 def job_defer(name: str, *, schedule_in_s: float | None = None, **task_kwargs: Any) -> bool:
@@ -22,3 +26,18 @@ def job_defer(name: str, *, schedule_in_s: float | None = None, **task_kwargs: A
     except exceptions.AlreadyEnqueued:
         return False
     return True
+
+
+# The list says "background refresh is not running" when no worker has been heard from for this long.
+WORKER_SILENT_AFTER = timedelta(minutes=5)
+
+
+def worker_last_heartbeat() -> datetime | None:
+    """The newest heartbeat of any worker on any host (Procrastinate writes one every 10 s); None if none ever ran."""
+    return ProcrastinateWorker.objects.aggregate(newest=Max("last_heartbeat"))["newest"]
+
+
+def worker_is_silent() -> bool:
+    """No worker has been seen for WORKER_SILENT_AFTER: background work is not being done."""
+    heartbeat = worker_last_heartbeat()
+    return heartbeat is None or timezone.now() - heartbeat > WORKER_SILENT_AFTER

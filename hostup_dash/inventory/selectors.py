@@ -205,3 +205,13 @@ def inventory_pass_is_due() -> bool:
     """No inventory sync succeeded within the last INVENTORY_SYNC_EVERY seconds."""
     last = last_sync_finished_at()
     return last is None or timezone.now() - last >= timedelta(seconds=settings.INVENTORY_SYNC_EVERY)
+
+
+def oldest_state_checked_at() -> datetime | None:
+    """The stalest routed-IPv6 state that has been read (never-read rows are counted apart)."""
+    checked = VpsSnapshot.objects.exclude(state_checked_at=None).order_by(*STATE_QUEUE_ORDER)
+    return checked.values_list("state_checked_at", flat=True).first()
+
+
+def states_never_read() -> int:
+    return VpsSnapshot.objects.filter(state_checked_at=None).count()

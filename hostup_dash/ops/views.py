@@ -7,6 +7,7 @@ from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from hostup_dash.core import jobs
 from hostup_dash.inventory import selectors as inventory
 
 
@@ -16,10 +17,14 @@ def _age_s(moment: datetime | None) -> float | None:
 
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Database reachable, age of the last inventory sync, when HostUp last answered. No secrets, no login."""
+    """Database reachable, age of the last inventory sync, when HostUp last answered, the worker's last
+    heartbeat and the stalest routed-IPv6 state. No secrets, no login."""
     try:
         last_sync = inventory.last_sync_finished_at()
         last_answer = inventory.newest_state_checked_at()
+        oldest_state = inventory.oldest_state_checked_at()
+        never_read = inventory.states_never_read()
+        heartbeat = jobs.worker_last_heartbeat()
     except DatabaseError:
         return JsonResponse({"status": "unavailable", "database": "unreachable"}, status=503)
     # A successful sync is a HostUp answer too, and may be newer than every stored state.
@@ -30,5 +35,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
             "database": "ok",
             "inventory_sync_age_s": _age_s(last_sync),
             "hostup_last_answer_age_s": _age_s(newest),
+            "worker_heartbeat_age_s": _age_s(heartbeat),
+            "oldest_state_age_s": _age_s(oldest_state),
+            "states_never_read": never_read,
         }
     )

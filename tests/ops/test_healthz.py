@@ -3,6 +3,7 @@ from django.db import connection
 from django.test import Client
 
 from hostup_dash.inventory import services
+from tests.factories import synced
 
 
 @pytest.mark.django_db
@@ -48,3 +49,23 @@ def unused_tcp_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@pytest.mark.django_db
+def test_healthz_says_no_worker_was_ever_seen():
+    body = Client().get("/healthz").json()
+
+    assert body["worker_heartbeat_age_s"] is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_healthz_reports_the_worker_heartbeat_and_the_oldest_state(hostup, start_worker):
+    synced(hostup)
+    start_worker(queues=["none"])  # only its heartbeat matters here
+    services.vps_state_refresh(vps_id=hostup.vps_ids()[0])
+
+    body = Client().get("/healthz").json()
+
+    assert 0 <= body["worker_heartbeat_age_s"] < 15
+    assert 0 <= body["oldest_state_age_s"] < 60
+    assert body["states_never_read"] == len(hostup.vps_ids()) - 1
