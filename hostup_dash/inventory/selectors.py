@@ -166,16 +166,6 @@ def sync_status() -> SyncStatus:
     return SyncStatus(last_run=last_run, last_success=SyncRun.objects.filter(status=SyncRun.Status.SUCCEEDED).first())
 
 
-def stale_vps_ids(vps_ids: list[str], *, now: datetime | None = None) -> list[str]:
-    """Of these VPSes, those whose routed-IPv6 state is older than INVENTORY_MAX_AGE or never read."""
-    cutoff = (now or timezone.now()) - timedelta(seconds=settings.INVENTORY_MAX_AGE)
-    return list(
-        VpsSnapshot.objects.filter(vps_id__in=vps_ids)
-        .filter(Q(state_checked_at__isnull=True) | Q(state_checked_at__lt=cutoff))
-        .values_list("vps_id", flat=True)
-    )
-
-
 def last_sync_finished_at() -> datetime | None:
     """When the newest successful inventory sync finished, None before the first."""
     return SyncRun.objects.filter(status=SyncRun.Status.SUCCEEDED).values_list("finished_at", flat=True).first()

@@ -1,8 +1,5 @@
 """Inventory pages and routed-IPv6 actions: parse, check, call one service, render."""
 
-from datetime import timedelta
-
-from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -38,7 +35,9 @@ def _list_context(params) -> dict:
     page = selectors.vps_page(rows, after=found.get("after"), before=found.get("before"))
     sync = selectors.sync_status()
     count = selectors.vps_count(rows, filtered=form.is_filtered, sync=sync)
-    return {"form": form, "page": page, "count": count, "sync": sync}
+    # Only stale data raises the question of whether a worker is keeping it fresh.
+    worker_silent = sync.is_stale and services.worker_is_silent()
+    return {"form": form, "page": page, "count": count, "sync": sync, "worker_silent": worker_silent}
 
 
 @require_GET
@@ -51,16 +50,17 @@ def vps_list(request: HtmxHttpRequest) -> HttpResponse:
 @require_POST
 @permission_required_audited(roles.VIEW_INVENTORY, action=Action.VIEW_INVENTORY)
 def inventory_refresh(request: HtmxHttpRequest) -> HttpResponse:
-    """The list's background refresh: the inventory pass, then the stale rows on screen."""
-
-    def stale_on_screen() -> list[str]:
-        # The page as it will look after the inventory pass: its rows may be new.
-        page = _list_context(request.POST)["page"]
-        return selectors.stale_vps_ids([vps.vps_id for vps in page.rows])
-
-    result = services.inventory_sync(only=stale_on_screen, fresh_for=timedelta(seconds=settings.INVENTORY_MAX_AGE))
+    """The list's stale-data refresh: ask a worker for an inventory pass, then poll until a newer sync has ended."""
+    context = _list_context(request.POST)
+    last_run = context["sync"].last_run
+    waiting_since = request.POST.get("waiting_since", "")
+    if not waiting_since.isdigit():  # the first ask from this page
+        waiting_since = str(last_run.id if last_run else 0)
+        services.inventory_refresh_request()
+    ended = last_run is not None and last_run.id > int(waiting_since) and last_run.finished_at is not None
     # `refreshed` stops the rows from asking again, even when the sync failed: no loop while HostUp is down.
-    context = _list_context(request.POST) | {"refresh_skipped": result.skipped, "refreshed": True}
+    polling = not ended and not context["worker_silent"]
+    context |= {"refreshed": True, "refreshing": polling, "waiting_since": waiting_since}
     return render(request, "inventory/vps_list.html#vps-rows", context)
 
 

@@ -3,11 +3,13 @@
 import pytest
 from django.test import Client
 from django.urls import reverse
+from procrastinate.contrib.django.models import ProcrastinateJob
 
 from hostup_dash.audit.models import AuditRecord
 from hostup_dash.inventory import services
 from hostup_dash.inventory.models import SyncRun, VpsSnapshot
 from tests.factories import action_trail, pick_vps, synced
+from tests.worker.harness import worker_seen_now
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 SOME_VPS = "vps_" + "0" * 26
@@ -185,49 +187,34 @@ def test_list_reads_only_the_snapshot(hostup, viewer_client, django_assert_max_n
 
 
 @pytest.mark.django_db
-def test_stale_list_refreshes_in_the_background(hostup, viewer_client):
+def test_stale_list_asks_the_worker_once_and_never_syncs_in_the_request(hostup, viewer_client):
+    worker_seen_now()
+
     response = viewer_client.get("/")
 
     assert "Refreshing from HostUp" in response.content.decode()
-    assert hostup.calls == []  # the first paint does not wait for HostUp
+    viewer_client.post(reverse("inventory:refresh"), **HTMX)
+    viewer_client.post(reverse("inventory:refresh"), **HTMX)  # a second tab
 
-    refreshed = viewer_client.post(reverse("inventory:refresh"), **HTMX)
+    assert hostup.calls == []
+    assert ProcrastinateJob.objects.filter(task_name="inventory_pass", status="todo").count() == 1
 
-    assert refreshed.status_code == 200
-    page = refreshed.content.decode()
+
+@pytest.mark.django_db
+def test_list_says_so_when_no_worker_is_running(hostup, viewer_client):
+    page = viewer_client.post(reverse("inventory:refresh"), **HTMX).content.decode()
+
+    assert "Background refresh is not running" in page
+    assert "Refreshing from HostUp" not in page  # no polling for a worker that is not there
+
+
+@pytest.mark.django_db
+def test_fresh_list_does_not_ask_for_a_refresh(hostup, viewer_client):
+    services.inventory_sync(quick=True)
+
+    page = viewer_client.get("/").content.decode()
+
     assert "Refreshing from HostUp" not in page
-    assert VpsSnapshot.objects.count() == len(hostup.vps_ids())
-    assert all(vps.name in page for vps in VpsSnapshot.objects.all())
-
-
-@pytest.mark.django_db
-def test_background_refresh_reads_the_stale_rows_on_screen(hostup, viewer_client):
-    synced(hostup)
-    SyncRun.objects.update(finished_at="2020-01-01T00:00:00Z")  # stale: the list asks for a refresh
-    needle = VpsSnapshot.objects.order_by("name").first()
-
-    viewer_client.post(reverse("inventory:refresh"), {"q": needle.name}, **HTMX)
-
-    state_paths = [c.path for c in hostup.calls if c.path.endswith("/routed-ipv6") and "/vps/" in c.path]
-    assert state_paths == [f"/api/v2/vps/{needle.vps_id}/routed-ipv6"]
-
-
-@pytest.mark.django_db
-def test_first_refresh_reads_the_state_of_the_rows_it_brings(hostup, viewer_client):
-    page = viewer_client.post(reverse("inventory:refresh"), **HTMX).content.decode()
-
-    assert VpsSnapshot.objects.filter(state_checked_at__isnull=True).count() == 0
-    assert "never" not in page
-
-
-@pytest.mark.django_db
-def test_failed_sync_says_so_in_words(hostup, viewer_client):
-    hostup.fail_next("internal", path_prefix="/api/v2/vps")
-
-    page = viewer_client.post(reverse("inventory:refresh"), **HTMX).content.decode()
-
-    assert "The last sync failed" in page
-    assert "has not been synced yet" in page
 
 
 @pytest.mark.django_db
@@ -300,14 +287,3 @@ def test_rate_limited_vps_page_does_not_hold_the_worker(hostup, viewer_client):
     assert time.monotonic() - started < 2
     assert "HostUp is rate-limiting us, try again in 5 s" in response.content.decode()
     assert VpsSnapshot.objects.get(vps_id=vps_id).routed_prefix in response.content.decode()
-
-
-@pytest.mark.django_db
-def test_refresh_after_someone_elses_sync_costs_hostup_nothing(hostup, viewer_client):
-    services.inventory_sync()
-    hostup.reset_calls()
-
-    page = viewer_client.post(reverse("inventory:refresh"), **HTMX).content.decode()
-
-    assert hostup.calls == []
-    assert "Refreshing from HostUp" not in page and "Another refresh is running" not in page

@@ -83,3 +83,9 @@ def wait_for(condition: Callable[[], object], *, timeout: float = 20.0, every: f
             return value
         time.sleep(every)
     raise AssertionError(f"condition not met within {timeout} s")
+
+
+def worker_seen_now() -> None:
+    """A worker heartbeat row, as a running worker on another host writes it, for tests that need no real one."""
+    with connection.cursor() as cursor:
+        cursor.execute("INSERT INTO procrastinate_workers (last_heartbeat) VALUES (now())")

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -58,15 +57,13 @@ class StateTally:
     retry_after: float = 0.0  # after a 429: seconds HostUp asked us to wait
 
 
-def state_pass_batch(client: HostupClient, run: SyncRun, *, limit: int | None, vps_ids: Iterable[str] | None) -> str:
+def state_pass_batch(client: HostupClient, run: SyncRun, *, limit: int | None) -> str:
     """The state pass of one sync run, at most once per VPS; returns a note for the run.
 
     Counts onto `run`, also when it stops early. Raises HostupError when HostUp as a whole
     is unusable: our key refused, HostUp unreachable, or failing VPS after VPS.
     """
     rows = VpsSnapshot.objects.order_by(*STATE_QUEUE_ORDER).values_list("vps_id", flat=True)
-    if vps_ids is not None:
-        rows = rows.filter(vps_id__in=list(vps_ids))
     if limit is not None:
         rows = rows[:limit]
     tally = StateTally()

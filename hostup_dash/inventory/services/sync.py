@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.utils import timezone
 
 from hostup_dash.core.clients import hostup_client
+from hostup_dash.core.jobs import job_defer
 from hostup_dash.core.locks import advisory_lock
 from hostup_dash.hostup import AccountRoutedIpv6, HostupClient, HostupError
 
@@ -24,39 +24,26 @@ logger = logging.getLogger(__name__)
 SYNC_LOCK = "inventory-sync"
 SYNC_ACTOR = "inventory-sync"  # names the sync's HostUp calls in the logs
 SNAPSHOT_BATCH = 1000
+INVENTORY_PASS_TASK = "inventory_pass"
 
 
 @dataclass(frozen=True)
 class SyncResult:
     run: SyncRun | None  # None when nothing ran
-    fresh: bool = False  # nothing ran because the last sync is recent enough
 
     @property
     def skipped(self) -> bool:
         """Nothing ran because another sync held the lock."""
-        return self.run is None and not self.fresh
+        return self.run is None
 
 
-def inventory_sync(
-    *,
-    quick: bool = False,
-    limit: int | None = None,
-    only: Callable[[], Iterable[str]] | None = None,
-    fresh_for: timedelta | None = None,
-) -> SyncResult:
+def inventory_sync(*, quick: bool = False, limit: int | None = None) -> SyncResult:
     """Refresh the snapshot: the inventory pass, then (unless quick) the state pass.
 
-    `limit` bounds the state pass; `only`, called once the inventory pass is done, names
-    the VPSes the state pass may read (the stale rows on a user's screen, which may be
-    new rows). With `fresh_for`, a sync that succeeded less than that long ago is enough:
-    nothing is done (`fresh`), so tabs polling after someone else's sync cost HostUp nothing.
-    Only one sync runs at a time across all workers; a second
-    caller returns at once with `skipped`. HostUp failures end the run as failed
-    with the reason in words; they are not raised.
+    `limit` bounds the state pass. Only one sync runs at a time across all workers and
+    hosts; a second caller returns at once with `skipped`. HostUp failures end the run
+    as failed with the reason in words; they are not raised.
     """
-    last = SyncRun.objects.filter(status=SyncRun.Status.SUCCEEDED).values_list("finished_at", flat=True).first()
-    if fresh_for is not None and last is not None and timezone.now() - last < fresh_for:
-        return SyncResult(run=None, fresh=True)
     with advisory_lock(SYNC_LOCK) as acquired:
         if not acquired:
             return SyncResult(run=None)
@@ -66,8 +53,7 @@ def inventory_sync(
             run.vps_count, account_note = _inventory_pass(client, run.started_at)
             notes = [account_note] if account_note else []
             if not quick:
-                vps_ids = None if only is None else only()
-                state_note = state_pass_batch(client, run, limit=limit, vps_ids=vps_ids)
+                state_note = state_pass_batch(client, run, limit=limit)
                 notes += [state_note] if state_note else []
             run.status = SyncRun.Status.SUCCEEDED
             run.message = " ".join(notes)
@@ -87,6 +73,11 @@ def inventory_sync(
             run.finished_at = timezone.now()
             run.save()
     return SyncResult(run=run)
+
+
+def inventory_refresh_request() -> bool:
+    """Ask a worker for an inventory pass now; False when one is already waiting (the request is shared)."""
+    return job_defer(INVENTORY_PASS_TASK)
 
 
 def _inventory_pass(client: HostupClient, started_at: datetime) -> tuple[int, str]:
