@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from procrastinate import exceptions
@@ -16,13 +17,19 @@ from procrastinate.contrib.django import app
 from procrastinate.contrib.django.models import ProcrastinateWorker
 
 
-def job_defer(name: str, *, schedule_in_s: float | None = None, **task_kwargs: Any) -> bool:
+def job_defer(
+    name: str, *, schedule_in_s: float | None = None, queueing_lock: str | None = None, **task_kwargs: Any
+) -> bool:
     """Queue one job of task `name`. False when an identical one is already waiting (its queueing lock)."""
     options: dict[str, Any] = {}
     if schedule_in_s:
         options["schedule_in"] = {"seconds": schedule_in_s}
+    if queueing_lock:  # per job, for tasks whose single-flight depends on their arguments
+        options["queueing_lock"] = queueing_lock
     try:
-        app.configure_task(name, allow_unknown=False, **options).defer(**task_kwargs)
+        # A savepoint: the refused insert must not abort a transaction the caller is in.
+        with transaction.atomic():
+            app.configure_task(name, allow_unknown=False, **options).defer(**task_kwargs)
     except exceptions.AlreadyEnqueued:
         return False
     return True
