@@ -14,7 +14,7 @@ from django.db.models import Max
 from django.utils import timezone
 from procrastinate import exceptions
 from procrastinate.contrib.django import app
-from procrastinate.contrib.django.models import ProcrastinateWorker
+from procrastinate.contrib.django.models import ProcrastinateJob, ProcrastinateWorker
 
 
 def job_defer(
@@ -33,6 +33,11 @@ def job_defer(
     except exceptions.AlreadyEnqueued:
         return False
     return True
+
+
+def jobs_active(name: str) -> int:
+    """Jobs of task `name` waiting or running, on any worker."""
+    return ProcrastinateJob.objects.filter(task_name=name, status__in=("todo", "doing")).count()
 
 
 # The list says "background refresh is not running" when no worker has been heard from for this long.

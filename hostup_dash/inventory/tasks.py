@@ -6,7 +6,7 @@ again and stores what it says. Queueing locks keep at most one of each waiting.
 
 from procrastinate.contrib.django import app
 
-from hostup_dash.core.jobs import job_defer
+from hostup_dash.core.jobs import job_defer, jobs_active
 
 from . import selectors, services
 from .models import SyncRun
@@ -14,9 +14,10 @@ from .models import SyncRun
 SYNC_QUEUE = "sync"
 INVENTORY_PASS = "inventory_pass"
 STATE_PASS_SLICE = "state_pass_slice"
+PARALLEL_SLICES = 2
 
 
-@app.task(name=INVENTORY_PASS, queue=SYNC_QUEUE, queueing_lock=INVENTORY_PASS)
+@app.task(name=INVENTORY_PASS, queue=SYNC_QUEUE, queueing_lock=INVENTORY_PASS, lock=INVENTORY_PASS)
 def inventory_pass() -> None:
     """Every page of the VPS list and the account routes (the service is single-flight across hosts)."""
     services.inventory_sync(quick=True)
@@ -33,6 +34,8 @@ def state_pass_slice() -> None:
     if tally.stop == SyncRun.StateStop.RATE_LIMITED:
         # HostUp said when to come back; the shared budget holds every worker until then.
         job_defer(STATE_PASS_SLICE, schedule_in_s=tally.retry_after)
+    elif not tally.stop and selectors.state_pass_has_work():
+        job_defer(STATE_PASS_SLICE)  # the next slice at once, not at the next tick
 
 
 @app.periodic(cron="* * * * * */10", periodic_id="background-tick")
@@ -41,5 +44,6 @@ def background_tick(timestamp: int) -> None:
     """Queue whatever background work is due; cheap enough to run every 10 s on every worker."""
     if selectors.inventory_pass_is_due():
         job_defer(INVENTORY_PASS)
-    if selectors.state_pass_has_work():
+    # Side by side, slices hide HostUp's latency; more would only share the same budget.
+    if selectors.state_pass_has_work() and jobs_active(STATE_PASS_SLICE) < PARALLEL_SLICES:
         job_defer(STATE_PASS_SLICE)
