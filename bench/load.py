@@ -1,6 +1,6 @@
 """Logged-in users clicking the VPS list and VPS pages, against gunicorn as `make serve` runs it.
 
-    .venv/bin/python bench/load.py [--users 20] [--duration 30] [--workers 2] [--threads 1]
+    .venv/bin/python bench/load.py [--users 20] [--duration 30] [--workers 2] [--threads 4]
                                    [--vps 10000] [--latency-ms 50] [--rate-limit 100000]
 
 Starts everything it needs on free ports of 127.0.0.1 and stops it at the end: the HostUp
@@ -151,6 +151,62 @@ def stop(process: subprocess.Popen | None, how: int) -> None:
         process.wait(timeout=10)
 
 
+class CpuMeter:
+    """CPU time (user + system, from /proc) the server side spends between two samples: the gunicorn
+    workers, the PostgreSQL backends of the dashboard's database, the simulator; and this process."""
+
+    TICKS_PER_S = os.sysconf("SC_CLK_TCK")
+
+    def __init__(self, gunicorn: subprocess.Popen | None, simulator: subprocess.Popen | None) -> None:
+        self.gunicorn = gunicorn
+        self.simulator = simulator
+        self.started: dict[str, dict[int, float]] = {}
+
+    @classmethod
+    def cpu_s(cls, pid: int) -> float | None:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:  # exited meanwhile
+            return None
+        fields = stat.rsplit(")", 1)[1].split()  # the name in parentheses may hold spaces
+        return (int(fields[11]) + int(fields[12])) / cls.TICKS_PER_S  # utime, stime
+
+    def pids(self) -> dict[str, list[int]]:
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            backends = [pid for (pid,) in cursor.fetchall()]
+        groups = {"PostgreSQL": backends, "load generator": [os.getpid()]}
+        if self.gunicorn:
+            master = self.gunicorn.pid
+            groups["gunicorn workers"] = [
+                int(pid) for pid in Path(f"/proc/{master}/task/{master}/children").read_text().split()
+            ]
+        if self.simulator:
+            groups["simulator"] = [self.simulator.pid]
+        return groups
+
+    def sample(self) -> dict[str, dict[int, float]]:
+        return {
+            group: {pid: cpu for pid in pids if (cpu := self.cpu_s(pid)) is not None}
+            for group, pids in self.pids().items()
+        }
+
+    def start(self) -> None:
+        self.started = self.sample()
+
+    def stop(self) -> dict[str, float]:
+        """Seconds of CPU per group since start(); a process that started meanwhile counts from 0."""
+        ended = self.sample()
+        return {
+            group: sum(cpu - self.started.get(group, {}).get(pid, 0.0) for pid, cpu in cpus.items())
+            for group, cpus in ended.items()
+        }
+
+
 def ensure_users(count: int, password: str) -> list[str]:
     """bench-load-00.. alternately viewer and operator, all with `password` (hashed once)."""
     from django.contrib.auth import get_user_model
@@ -227,8 +283,8 @@ def user_loop(session, base_url: str, vps_ids: list[str], pages: int, seed: int,
 
 
 def run_users(
-    base_url: str, usernames: list[str], password: str, vps_ids: list[str], pages: int, duration: float
-) -> tuple[list[Tally], float]:
+    base_url: str, usernames: list[str], password: str, vps_ids: list[str], pages: int, duration: float, cpu: CpuMeter
+) -> tuple[list[Tally], float, dict[str, float]]:
     import requests
 
     sessions = []
@@ -237,6 +293,7 @@ def run_users(
         log_in(session, base_url, username, password)
         sessions.append(session)
     tallies = [Tally() for _ in sessions]
+    cpu.start()
     started = time.monotonic()
     deadline = started + duration
     threads = [
@@ -253,9 +310,10 @@ def run_users(
     for thread in threads:
         thread.join(timeout=duration + REQUEST_TIMEOUT_S + 5)
     elapsed = time.monotonic() - started
+    cpu_s = cpu.stop()
     for session in sessions:
         session.close()
-    return tallies, elapsed
+    return tallies, elapsed, cpu_s
 
 
 def upstream_statuses(log: Path) -> Counter:
@@ -274,7 +332,9 @@ def upstream_statuses(log: Path) -> Counter:
     return statuses
 
 
-def report(tallies: list[Tally], elapsed: float, args, upstream: Counter, vps_count: int) -> None:
+def report(
+    tallies: list[Tally], elapsed: float, cpu_s: dict[str, float], args, upstream: Counter, vps_count: int
+) -> None:
     times: dict[str, list[float]] = defaultdict(list)
     errors: Counter = Counter()
     for tally in tallies:
@@ -305,6 +365,12 @@ def report(tallies: list[Tally], elapsed: float, args, upstream: Counter, vps_co
         f"{' (' + ', '.join(f'{name} x{n}' for name, n in errors.most_common()) + ')' if errors else ''}; "
         f"VPS pages showing a HostUp problem {sum(t.problems_shown for t in tallies)}"
     )
+    if answered:
+        print(
+            "CPU ms per request: "
+            + ", ".join(f"{group} {seconds * 1000 / answered:.1f}" for group, seconds in cpu_s.items())
+            + f" (cores busy over the run: {sum(cpu_s.values()) / elapsed:.2f} of {os.cpu_count()})"
+        )
     if upstream:
         print(
             f"dashboard's HostUp calls during the load: {sum(upstream.values())} "
@@ -318,7 +384,7 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--duration", type=float, default=30.0, help="seconds of load")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker (make serve: 1)")
+    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker (make serve: 4)")
     parser.add_argument("--vps", type=int, default=10_000)
     parser.add_argument("--latency-ms", type=int, default=50, help="the simulator's delay on every answer")
     parser.add_argument("--rate-limit", type=int, default=100_000, help="simulator requests per 60 s")
@@ -359,8 +425,9 @@ def main() -> None:
         if not vps_ids:
             raise SystemExit("the snapshot is empty: sync the inventory first")
         pages = max(2, -(-len(vps_ids) // PAGE_SIZE))
-        tallies, elapsed = run_users(base_url, usernames, password, vps_ids, pages, args.duration)
-        report(tallies, elapsed, args, upstream_statuses(logs / "gunicorn.log"), len(vps_ids))
+        cpu = CpuMeter(gunicorn, simulator)
+        tallies, elapsed, cpu_s = run_users(base_url, usernames, password, vps_ids, pages, args.duration, cpu)
+        report(tallies, elapsed, cpu_s, args, upstream_statuses(logs / "gunicorn.log"), len(vps_ids))
     finally:
         stop(gunicorn, signal.SIGTERM)
         # SIGTERM, not SIGINT: a shell running this in the background leaves SIGINT ignored in children.

@@ -1,9 +1,10 @@
 """Appending audit records. Called only by other services (and the auth signal handlers).
 
-Every append commits on its own: an intent is durable before HostUp is called,
-so a timeout or a killed worker still leaves it (outcome unknown). Appends are
-serialised by a transaction-level advisory lock, so the hash chain stays a single
-line however many workers write at once.
+Every append commits on its own, unless the caller holds a transaction open (an
+action's outcome commits with the snapshot state it produced): an intent is durable
+before HostUp is called, so a timeout or a killed worker still leaves it (outcome
+unknown). Appends are serialised by a transaction-level advisory lock, so the hash
+chain stays a single line however many workers write at once.
 """
 
 from __future__ import annotations
@@ -23,6 +24,15 @@ from .models import GENESIS_HASH, AuditRecord
 
 Outcome = AuditRecord.Outcome
 CHAIN_LOCK = "audit-chain-head"
+# Two statements in one round trip (Django's client-side binding sends them as one simple
+# query). Each statement reads its own snapshot, so the head is read after the lock is held;
+# one SELECT doing both would read it from before the wait and fork the chain. The time comes
+# from the database, under the lock, so ids and times rise together whichever web host
+# appends (the date filters rely on it).
+CHAIN_HEAD_SQL = (
+    "SELECT pg_advisory_xact_lock(%s); "
+    f"SELECT clock_timestamp(), (SELECT hash FROM {AuditRecord._meta.db_table} ORDER BY id DESC LIMIT 1)"
+)
 
 
 def _storable(value: Any) -> Any:
@@ -47,16 +57,15 @@ def _fitted(name: str, value: Any) -> Any:
 
 
 def audit_append(**fields: Any) -> AuditRecord:
-    """Insert one record at the head of the hash chain and commit it."""
+    """Insert one record at the head of the hash chain; commit it, or leave that to the caller's transaction."""
     fields = {name: value if name == "intent" else _fitted(name, _storable(value)) for name, value in fields.items()}
-    with transaction.atomic():
+    # No savepoint inside a caller's transaction: a failed append fails the whole of it.
+    with transaction.atomic(savepoint=False):
         with connection.cursor() as cursor:
-            # Released at commit: the next writer reads this record's hash as its prev_hash.
-            # The time comes from the database, under the lock, so ids and times rise together
-            # whichever web host appends (the date filters rely on it).
-            cursor.execute("SELECT pg_advisory_xact_lock(%s), clock_timestamp()", [lock_key(CHAIN_LOCK)])
-            created_at = cursor.fetchone()[1]
-        head = AuditRecord.objects.order_by("-id").values_list("hash", flat=True).first()
+            # The lock is released at commit: the next writer reads this record's hash as its prev_hash.
+            cursor.execute(CHAIN_HEAD_SQL, [lock_key(CHAIN_LOCK)])
+            cursor.nextset()
+            created_at, head = cursor.fetchone()
         record = AuditRecord(**fields, created_at=created_at, prev_hash=head or GENESIS_HASH)
         record.hash = record.compute_hash()
         record.save(force_insert=True)

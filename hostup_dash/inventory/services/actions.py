@@ -1,9 +1,9 @@
 """The routed-IPv6 actions: allocate, refresh next hop, release.
 
 Every action follows one path (`_run_action`): validate, take the per-VPS advisory
-lock, commit an audit intent, call HostUp, record the outcome, update the snapshot.
-Nothing here runs inside `atomic()` around a HostUp call: the intent must be
-committed before the call leaves.
+lock, commit an audit intent, call HostUp, then update the snapshot and record the
+outcome in one transaction. Nothing here runs inside `atomic()` around a HostUp call:
+the intent must be committed before the call leaves.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
 
 from hostup_dash.audit import services as audit
 from hostup_dash.audit.models import AuditRecord
@@ -189,31 +190,36 @@ def _run_action(
             reply, message = call(client)
         except HostupError as problem:
             outcome = Outcome.UNKNOWN if problem.is_outcome_unknown else Outcome.FAILED
-            record = audit.audit_outcome_record(
-                intent=intent, outcome=outcome, duration_ms=_ms_since(started), problem=problem
-            )
+            duration_ms = _ms_since(started)
+            # The snapshot first: the outcome's append holds the audit chain's lock until the commit.
+            with transaction.atomic():
+                if outcome == Outcome.UNKNOWN:
+                    vps_state_forget(vps_id=vps_id)
+                record = audit.audit_outcome_record(
+                    intent=intent, outcome=outcome, duration_ms=duration_ms, problem=problem
+                )
             _log_outcome(record)
-            if outcome == Outcome.UNKNOWN:
-                vps_state_forget(vps_id=vps_id)
             raise
         finally:
             client.close()
 
+        duration_ms = _ms_since(started)
         allocation = reply.value.allocation if reply.value else None
-        record = audit.audit_outcome_record(
-            intent=intent,
-            outcome=Outcome.SUCCEEDED,
-            duration_ms=_ms_since(started),
-            http_status=reply.status,
-            hostup_request_id=reply.request_id,
-            result_prefix=(allocation.prefix or "") if allocation else "",
-            result_next_hop=(allocation.next_hop or "") if allocation else "",
-        )
+        with transaction.atomic():
+            if reply.value is not None:
+                vps_state_store(vps_id=vps_id, state=reply.value)
+            else:
+                vps_state_forget(vps_id=vps_id)
+            record = audit.audit_outcome_record(
+                intent=intent,
+                outcome=Outcome.SUCCEEDED,
+                duration_ms=duration_ms,
+                http_status=reply.status,
+                hostup_request_id=reply.request_id,
+                result_prefix=(allocation.prefix or "") if allocation else "",
+                result_next_hop=(allocation.next_hop or "") if allocation else "",
+            )
         _log_outcome(record)
-    if reply.value is not None:
-        vps_state_store(vps_id=vps_id, state=reply.value)
-    else:
-        vps_state_forget(vps_id=vps_id)
     return ActionResult(record=record, message=message)
 
 

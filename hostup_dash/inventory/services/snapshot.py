@@ -41,14 +41,13 @@ def vps_state_refresh(*, vps_id: str, actor: str = "") -> RoutedIpv6State:
     client = hostup_client(actor=actor, max_retry_wait=INTERACTIVE_RETRY_WAIT_S)
     try:
         routed = client.get_routed_ipv6(vps_id)
-        if not VpsSnapshot.objects.filter(vps_id=vps_id).exists():
+        # The UPDATE's row count says whether the row exists: one query on every VPS page view.
+        if not vps_state_store(vps_id=vps_id, state=routed):
             snapshot = snapshot_from_vps(client.get_vps(vps_id), timezone.now())
             state_apply(snapshot, routed, timezone.now())
             snapshot.save()
-            return routed
     finally:
         client.close()
-    vps_state_store(vps_id=vps_id, state=routed)
     return routed
 
 
@@ -64,11 +63,12 @@ def snapshot_from_vps(vps: Vps, now: datetime) -> VpsSnapshot:
     )
 
 
-def vps_state_store(*, vps_id: str, state: RoutedIpv6State) -> None:
-    """Write a VPS's state columns; a row the inventory pass removed meanwhile stays removed."""
+def vps_state_store(*, vps_id: str, state: RoutedIpv6State) -> bool:
+    """Write a VPS's state columns; says whether its row exists (one the inventory pass removed stays removed)."""
     fields = VpsSnapshot(vps_id=vps_id)
     state_apply(fields, state, timezone.now())
-    VpsSnapshot.objects.filter(vps_id=vps_id).update(**{name: getattr(fields, name) for name in STATE_FIELDS})
+    updated = VpsSnapshot.objects.filter(vps_id=vps_id).update(**{name: getattr(fields, name) for name in STATE_FIELDS})
+    return updated > 0
 
 
 def vps_state_forget(*, vps_id: str) -> None:
