@@ -14,13 +14,17 @@ from .models import AllocationStatus, SyncRun, VpsSnapshot
 
 PAGE_SIZE = 50
 # A filtered list counts its matches up to here and then says "more than": an exact
-# count of a broad search would read most of the table on every keystroke.
-COUNT_CAP = 1000
+# count of a broad search would read most of the table on every keystroke. Up to here,
+# too, the matches are read through the search's indexes and sorted (see vps_page).
+COUNT_CAP = 2000
 # A cursor is a row's place in the list's order, "name|vps_id". A VPS id never holds the
 # separator and a name may, so the id is whatever follows the last one.
 CURSOR_SEPARATOR = "|"
 
 Key = tuple[str, str]  # (name, vps_id): the list's order, served by the vps_name_idx index
+# The same order, in a form no index gives: NULLS FIRST on these NOT NULL columns moves no
+# row, but vps_name_idx keeps NULLs last, so PostgreSQL must find the rows first and sort them.
+SORTED_APART = (F("name").asc(nulls_first=True), F("vps_id").asc(nulls_first=True))
 
 
 def vps_list(*, query: str = "", power_state: str = "", has_routed_ipv6: bool | None = None) -> QuerySet[VpsSnapshot]:
@@ -64,16 +68,26 @@ class VpsPage:
 
 
 def vps_page(
-    rows: QuerySet[VpsSnapshot], *, after: Key | None = None, before: Key | None = None, size: int = PAGE_SIZE
+    rows: QuerySet[VpsSnapshot],
+    *,
+    after: Key | None = None,
+    before: Key | None = None,
+    size: int = PAGE_SIZE,
+    few: bool = False,
 ) -> VpsPage:
     """One page by keyset on (name, vps_id): no OFFSET, no COUNT, one query.
+
+    `few` says the rows are known to be few (a filter counted in full): they are then picked by the
+    search's trigram indexes and sorted. Walking vps_name_idx instead, PostgreSQL expects the
+    matches spread over the alphabet, but names of one kind cluster ("web-…" sort last), and
+    it would filter most of the table before the first of them.
 
     A page reached through a cursor has a page on the side it came from, so that side needs no
     query. A cursor that leads nowhere (crafted, or its rows are gone) gives the first page, and
     so does walking back to the start: a full page, not the few rows left before the cursor.
     Either costs a second query.
     """
-    ordered = rows.order_by("name", "vps_id")
+    ordered = rows.order_by(*SORTED_APART) if few else rows.order_by("name", "vps_id")
     if before is not None:
         # Walking back: read downwards from the cursor, then flip into the list's order.
         found = list(ordered.filter(_keyset_before(before)).reverse()[: size + 1])
@@ -108,6 +122,11 @@ class RowCount:
     value: int
     estimated: bool = False  # the last sync's count, not a count of the table now
     capped: bool = False  # counting stopped at `value`: more rows match
+
+    @property
+    def is_few(self) -> bool:
+        """Every matching row was counted, so there are at most COUNT_CAP."""
+        return not (self.estimated or self.capped)
 
 
 def vps_count(rows: QuerySet[VpsSnapshot], *, filtered: bool, sync: SyncStatus) -> RowCount:

@@ -32,9 +32,9 @@ def _list_context(params) -> dict:
     rows = selectors.vps_list(
         query=found.get("q", ""), power_state=found.get("power", ""), has_routed_ipv6=form.has_routed_ipv6
     )
-    page = selectors.vps_page(rows, after=found.get("after"), before=found.get("before"))
     sync = selectors.sync_status()
     count = selectors.vps_count(rows, filtered=form.is_filtered, sync=sync)
+    page = selectors.vps_page(rows, after=found.get("after"), before=found.get("before"), few=count.is_few)
     # Only stale data raises the question of whether a worker is keeping it fresh.
     worker_silent = sync.is_stale and services.worker_is_silent()
     return {"form": form, "page": page, "count": count, "sync": sync, "worker_silent": worker_silent}

@@ -81,6 +81,30 @@ def test_previous_from_a_short_way_in_gives_the_full_first_page(viewer_client):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("matches", [80, selectors.COUNT_CAP + 1], ids=["counted, sorted", "past the cap, walked"])
+def test_search_pages_in_name_order_however_many_match(viewer_client, matches):
+    boxes(matches, prefix="zed")  # sorts after the rest, as "web-…" does in a real fleet
+    boxes(60)
+    first = viewer_client.get("/", {"q": "zed"}).content.decode()
+
+    back = viewer_client.get(link(viewer_client.get(link(first, "Next →")).content.decode(), "← Previous"))
+
+    assert names_on(first) == [f"zed-{i:03d}" for i in range(50)]
+    assert names_on(back.content.decode()) == names_on(first)
+
+
+@pytest.mark.django_db
+def test_row_links_lead_to_each_vps_page(viewer_client):
+    rows = boxes(3)
+
+    page = viewer_client.get("/").content.decode()
+
+    assert re.findall(r'<td class="name"><a href="([^"]*)">', page) == [
+        reverse("inventory:vps-detail", args=[vps.vps_id]) for vps in rows
+    ]
+
+
+@pytest.mark.django_db
 def test_first_page_link_keeps_the_search(viewer_client):
     boxes(120)
     second = viewer_client.get("/", {"q": "box", "after": cursor(49)}).content.decode()
