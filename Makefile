@@ -9,6 +9,9 @@ export DEBUG ?= True
 export HOSTUP_API_URL ?= http://127.0.0.1:8765
 export HOSTUP_API_TOKEN ?= sim-full-token
 export DEMO_PASSWORD ?=
+# prometheus-client's files (README "Metrics"): each run writes in its own directory here, emptied as it
+# starts; /metrics adds up every run's directory, so the web's scrape includes the worker's HostUp calls.
+METRICS_DIR ?= $(CURDIR)/.run/metrics
 
 .PHONY: run test lint serve worker screenshots db clean
 
@@ -43,14 +46,18 @@ serve: $(VENV)/.installed db
 	DEBUG=False $(PY) manage.py ensure_database
 	DEBUG=False $(PY) manage.py migrate --no-input -v 0
 	DEBUG=False $(PY) manage.py collectstatic --no-input -v 0
-	DEBUG=False $(VENV)/bin/gunicorn hostup_dash.wsgi --workers $(WEB_WORKERS) --threads $(WEB_THREADS) \
+	rm -rf $(METRICS_DIR)/web && mkdir -p $(METRICS_DIR)/web
+	DEBUG=False PROMETHEUS_MULTIPROC_DIR=$(METRICS_DIR)/web \
+		$(VENV)/bin/gunicorn hostup_dash.wsgi --workers $(WEB_WORKERS) --threads $(WEB_THREADS) \
 		--bind $(BIND) --no-control-socket --access-logfile - --forwarded-allow-ips "$${FORWARDED_ALLOW_IPS:-127.0.0.1}"
 
 # Production background work: run one or more anywhere that reaches the same PostgreSQL (README: "Production").
 WORKER_CONCURRENCY ?= 4
 worker: $(VENV)/.installed db
 	DEBUG=False $(PY) manage.py migrate --no-input -v 0
-	DEBUG=False $(PY) manage.py procrastinate worker --concurrency $(WORKER_CONCURRENCY)
+	rm -rf $(METRICS_DIR)/worker && mkdir -p $(METRICS_DIR)/worker
+	DEBUG=False PROMETHEUS_MULTIPROC_DIR=$(METRICS_DIR)/worker \
+		$(PY) manage.py procrastinate worker --concurrency $(WORKER_CONCURRENCY)
 
 # docs/screenshots/*.png, taken by the browser-test setup (live server + simulator + Postgres).
 screenshots: $(VENV)/.installed db

@@ -4,6 +4,8 @@ from django.conf import settings
 
 from hostup_dash.hostup import HostupClient
 
+from .metrics import hostup_call_observe
+
 # A person is waiting on a page: never hold a web worker long on a 429's Retry-After.
 INTERACTIVE_RETRY_WAIT_S = 1.0
 
@@ -16,4 +18,5 @@ def hostup_client(*, actor: str = "", max_retry_wait: float = 10.0) -> HostupCli
         timeout=settings.HOSTUP_TIMEOUT,
         actor=actor,
         max_retry_wait=max_retry_wait,
+        on_call=hostup_call_observe,
     )

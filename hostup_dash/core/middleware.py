@@ -7,8 +7,9 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django_htmx.http import HttpResponseClientRedirect
 
-# Reachable without a session: the login page and the load balancer's health check.
-PUBLIC_URL_NAMES = frozenset({"login", "healthz"})
+# Reachable without a session: the login page, the load balancer's health check, and the
+# Prometheus scrape (which checks its own bearer token).
+PUBLIC_URL_NAMES = frozenset({"login", "healthz", "metrics"})
 
 
 class LoginRequiredHtmxMiddleware:

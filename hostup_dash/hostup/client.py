@@ -10,6 +10,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
@@ -51,6 +52,18 @@ READ_ACCOUNT_NETWORK = ("read:network", "read:vm")
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class HostupCall:
+    """One HTTP exchange, as an observer (the metrics) is told of it."""
+
+    method: str
+    endpoint: str  # the path with the VPS id as {id}, so every VPS shares one endpoint
+    status: int | None  # None when no answer came
+    error_code: str
+    seconds: float
+    rate_limit_remaining: int | None  # as the answer stated it; None when no answer came
 
 
 def is_valid_vps_id(vps_id: str) -> bool:
@@ -178,6 +191,7 @@ class HostupClient:
         max_retry_wait: float = 10.0,
         sleep: Callable[[float], None] = time.sleep,
         actor: str = "",
+        on_call: Callable[[HostupCall], None] | None = None,
     ) -> None:
         self._base_url = base_url.rstrip("/")
         self._actor = actor  # who the calls are made for, in the log lines
@@ -186,6 +200,7 @@ class HostupClient:
         self._max_retries = max_retries
         self._max_retry_wait = max_retry_wait
         self._sleep = sleep
+        self._on_call = on_call
         self._session = requests.Session()
         self._session.headers.update(
             {"Authorization": f"Bearer {token}", "Accept": "application/json", "User-Agent": USER_AGENT}
@@ -296,6 +311,7 @@ class HostupClient:
             status, request_id, error_code = error.status, error.request_id, error.code
             raise
         finally:
+            seconds = time.monotonic() - started
             vps = _VPS_IN_PATH.match(path)
             logger.info(
                 "hostup %s %s -> %s",
@@ -308,12 +324,24 @@ class HostupClient:
                     "path": path,
                     "status": status,
                     "error_code": error_code,
-                    "duration_ms": round((time.monotonic() - started) * 1000, 1),
+                    "duration_ms": round(seconds * 1000, 1),
                     "hostup_request_id": request_id,
                     "vps_id": vps.group(1) if vps else None,
                     "actor": self._actor,
                 },
             )
+            if self._on_call:
+                answered = status is not None
+                self._on_call(
+                    HostupCall(
+                        method=method,
+                        endpoint=_VPS_IN_PATH.sub("/api/v2/vps/{id}", path, count=1),
+                        status=status,
+                        error_code=error_code,
+                        seconds=seconds,
+                        rate_limit_remaining=self.rate_limit_remaining if answered else None,
+                    )
+                )
 
     def _exchange(self, method: str, path: str, scopes: tuple[str, ...], **kwargs: Any) -> Reply[Any]:
         try:

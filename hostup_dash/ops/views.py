@@ -1,14 +1,18 @@
-"""Endpoints for machines: the load balancer's health check."""
+"""Endpoints for machines: the load balancer's health check and Prometheus' scrape."""
 
 from datetime import datetime
 
+from django.conf import settings
 from django.db import DatabaseError
-from django.http import HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
+from prometheus_client import CONTENT_TYPE_PLAIN_0_0_4
 
 from hostup_dash.core import jobs
 from hostup_dash.inventory import selectors as inventory
+
+from . import metrics as prometheus
 
 
 def _age_s(moment: datetime | None) -> float | None:
@@ -40,3 +44,20 @@ def healthz(request: HttpRequest) -> JsonResponse:
             "states_never_read": never_read,
         }
     )
+
+
+@require_GET
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus' text format, only for `Authorization: Bearer <METRICS_TOKEN>`.
+
+    Without the token, or with no token configured, the answer is the 404 of a URL that does not
+    exist: whoever does not hold the token cannot even tell the endpoint is there.
+    """
+    if not prometheus.token_matches(request.headers.get("Authorization", ""), settings.METRICS_TOKEN):
+        raise Http404
+    try:
+        body = prometheus.exposition()
+    except DatabaseError:
+        return HttpResponse("database unreachable\n", status=503, content_type="text/plain")
+    # 0.0.4, which every Prometheus reads (our names need none of 1.0.0's UTF-8 escaping).
+    return HttpResponse(body, content_type=CONTENT_TYPE_PLAIN_0_0_4)

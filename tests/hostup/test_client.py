@@ -7,6 +7,7 @@ import pytest
 
 from hostup_dash.hostup import HostupClient, HostupError, InvalidRequest
 from hostup_dash.hostup import errors as codes
+from hostup_dash.hostup.client import HostupCall
 from tests.conftest import FULL_TOKEN, READ_TOKEN
 
 
@@ -264,6 +265,31 @@ def test_unreadable_body(simulator, hostup_client, kind):
         hostup_client.get_routed_ipv6(simulator.vps_ids()[0])
 
     assert caught.value.code == codes.MALFORMED_RESPONSE
+
+
+def test_observer_hears_each_call_by_endpoint_template(simulator):
+    calls: list[HostupCall] = []
+    client = HostupClient(base_url=simulator.url, token=FULL_TOKEN, timeout=2, on_call=calls.append)
+    vps_id = simulator.vps_ids()[0]
+
+    client.get_routed_ipv6(vps_id)
+
+    [call] = calls
+    assert (call.method, call.endpoint, call.status) == ("GET", "/api/v2/vps/{id}/routed-ipv6", 200)
+    assert call.error_code == ""
+    assert call.seconds > 0 and isinstance(call.rate_limit_remaining, int)
+
+
+def test_observer_hears_a_call_that_got_no_answer(unused_port):
+    calls: list[HostupCall] = []
+    client = HostupClient(base_url=f"http://127.0.0.1:{unused_port}", token=FULL_TOKEN, timeout=1, on_call=calls.append)
+
+    with pytest.raises(HostupError):
+        client.get_account_routed_ipv6()
+
+    assert [(call.endpoint, call.status, call.error_code, call.rate_limit_remaining) for call in calls] == [
+        ("/api/v2/routed-ipv6", None, codes.CONNECTION_FAILED, None)
+    ]
 
 
 def test_token_not_in_repr(hostup_client):
