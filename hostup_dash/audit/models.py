@@ -24,6 +24,8 @@ class AuditRecord(models.Model):
         ALLOCATE = "allocate", "Allocate"
         REFRESH_NEXT_HOP = "refresh_next_hop", "Refresh next hop"
         RELEASE = "release", "Release"
+        # The worker's follow-up to an intent whose outcome was unknown: what HostUp shows now.
+        RESOLVE_OUTCOME = "resolve_outcome", "Outcome checked"
         LOGIN = "login", "Log in"
         LOGIN_FAILED = "login_failed", "Failed login"
         LOGOUT = "logout", "Log out"

@@ -47,3 +47,20 @@ def background_tick(timestamp: int) -> None:
     # Side by side, slices hide HostUp's latency; more would only share the same budget.
     if selectors.state_pass_has_work() and jobs_active(STATE_PASS_SLICE) < PARALLEL_SLICES:
         job_defer(STATE_PASS_SLICE)
+
+
+ACTIONS_QUEUE = "actions"
+OUTCOME_SWEEP = "outcome_sweep"
+
+
+@app.task(name=services.outcomes.OUTCOME_RESOLVE_TASK, queue=ACTIONS_QUEUE)
+def outcome_resolve(intent_id: int, attempt: int = 1) -> None:
+    """What HostUp now shows for an intent whose outcome is unknown, as a follow-up record (once per intent)."""
+    services.outcomes.outcome_resolve(intent_id=intent_id, attempt=attempt)
+
+
+@app.periodic(cron="*/5 * * * *", periodic_id="outcome-sweep")
+@app.task(name=OUTCOME_SWEEP, queue=ACTIONS_QUEUE, queueing_lock=OUTCOME_SWEEP)
+def outcome_sweep(timestamp: int) -> None:
+    """Check the intents whose outcome was never recorded (their process died) or never got a check queued."""
+    services.outcomes.outcome_sweep()

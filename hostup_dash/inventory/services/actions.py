@@ -34,6 +34,7 @@ from hostup_dash.hostup import (
 )
 
 from ..models import VpsSnapshot
+from .outcomes import outcome_check_queue
 from .snapshot import vps_state_forget, vps_state_store
 
 logger = logging.getLogger(__name__)
@@ -199,6 +200,8 @@ def _run_action(
                     intent=intent, outcome=outcome, duration_ms=duration_ms, problem=problem
                 )
             _log_outcome(record)
+            if outcome == Outcome.UNKNOWN:
+                outcome_check_queue(intent_id=intent.id)  # a job reads what HostUp shows and records it
             raise
         finally:
             client.close()
