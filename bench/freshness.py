@@ -49,6 +49,7 @@ def main() -> None:
 
     from hostup_dash.inventory import services
     from hostup_dash.inventory.models import RateBudget, SyncRun, VpsSnapshot
+    from hostup_dash.inventory.services.state_pass import CLAIM_LEASE
     from hostup_dash.simulator.server import Simulator, SimulatorConfig
 
     config = SimulatorConfig(
@@ -78,12 +79,16 @@ def main() -> None:
     bound_s = bound_windows * args.window
     started = time.monotonic()
     workers = [start_worker(env) for _ in range(args.workers)]
-    killed_at = restarted_reads = None
+    killed_at = restarted_reads = first_read = None
     last_read_before_kill = None
     try:
-        while time.monotonic() - started < 2 * bound_s + 60:
+        # Rows a killed worker had claimed are read again once their lease ends.
+        lease_s = CLAIM_LEASE.total_seconds() + 30 if args.kill_after else 0.0
+        while time.monotonic() - started < max(2 * bound_s, (args.kill_after or 0) + lease_s) + 60:
             time.sleep(1.0)
             never_read = VpsSnapshot.objects.filter(state_checked_at=None).count()
+            if first_read is None and never_read < args.vps:
+                first_read = time.monotonic() - started  # worker start-up and its first tick end here
             if args.kill_after and killed_at is None and time.monotonic() - started >= args.kill_after:
                 last_read_before_kill = len(simulator.calls)
                 workers[0].send_signal(signal.SIGKILL)
@@ -117,6 +122,10 @@ def main() -> None:
     print(
         f"  states read {len(reads)}, never read {never_read}, most reads of one VPS {max(reads.values(), default=0)}, "
         f"429s {rate_limited}"
+    )
+    reading = elapsed - (first_read or 0.0)
+    print(
+        f"  from the first read: {reading:.1f} s = {reading / args.window:.1f} windows; ratio {reading / bound_s:.2f}"
     )
     if killed_at:
         print(

@@ -25,7 +25,7 @@ from hostup_dash.hostup.errors import CONNECT_TIMEOUT, CONNECTION_DROPPED, CONNE
 
 from ..models import STATE_ERROR_MAX_LENGTH, SyncRun, VpsSnapshot
 from ..selectors import STATE_QUEUE_ORDER, state_queue
-from .budget import budget_give_back, budget_observe, budget_pause, budget_take
+from .budget import budget_observe, budget_pause, budget_take
 from .snapshot import vps_state_store
 
 logger = logging.getLogger(__name__)
@@ -40,6 +40,7 @@ MAX_PACING_WAIT_S = 30.0
 SLICE_S = 50.0
 # A row a worker claimed and never finished (it was killed) may be read by another after this.
 CLAIM_LEASE = timedelta(minutes=2)
+CLAIM_BATCH = 10
 PACING_NOTE = "Paused reading routed-IPv6 states to stay within HostUp's rate limit."
 RATE_LIMITED_NOTE = "Paused reading routed-IPv6 states: HostUp is rate-limiting us."
 FAILING_NOTE = f"HostUp failed {MAX_FAILURES_IN_A_ROW} VPSes in a row, so the state pass stopped; the last:"
@@ -87,7 +88,7 @@ def state_pass_batch(client: HostupClient, run: SyncRun, *, limit: int | None) -
 
 
 def state_pass_run(*, seconds: float = SLICE_S) -> StateTally:
-    """One worker's slice of the continuous pass: claim the oldest due row, read it, repeat.
+    """One worker's slice of the continuous pass: claim the oldest due rows, read them, repeat.
 
     Waits for the next rate-limit window rather than giving up; ends after `seconds`, when
     nothing is due, or when HostUp is unusable. Rows are claimed with SKIP LOCKED and a
@@ -96,15 +97,21 @@ def state_pass_run(*, seconds: float = SLICE_S) -> StateTally:
     deadline = time.monotonic() + seconds
     client = hostup_client(actor=STATE_PASS_ACTOR)
     tally = StateTally()
+    claimed: list[str] = []
     try:
-        while not tally.stop and _wait_for_budget(deadline=deadline):
-            vps_id = _claim_next()
-            if vps_id is None:
-                budget_give_back()
+        while not tally.stop:
+            if not claimed:
+                claimed = _claim_batch()
+                if not claimed:
+                    break
+            if not _wait_for_budget(deadline=deadline, client=client):
                 break
-            _read_one(client, vps_id, tally)
+            _read_one(client, claimed.pop(0), tally, observe=False)
     finally:
+        budget_observe(client)
         client.close()
+        # Claimed but not read: back in the queue at once, not after the lease.
+        VpsSnapshot.objects.filter(vps_id__in=claimed).update(state_claimed_at=None)
     logger.info(
         "state pass slice: %s read, %s failed%s",
         tally.read,
@@ -115,10 +122,10 @@ def state_pass_run(*, seconds: float = SLICE_S) -> StateTally:
     return tally
 
 
-def _wait_for_budget(*, deadline: float) -> bool:
+def _wait_for_budget(*, deadline: float, client: HostupClient | None = None) -> bool:
     """Take one request from the background share, sleeping for the next window; False past the deadline."""
     while True:
-        wait = budget_take()
+        wait = budget_take(client=client)
         if not wait:
             return True
         if time.monotonic() + wait > deadline:
@@ -126,32 +133,34 @@ def _wait_for_budget(*, deadline: float) -> bool:
         time.sleep(wait)
 
 
-def _claim_next() -> str | None:
-    """The oldest due row no other worker holds, marked as ours for CLAIM_LEASE."""
+def _claim_batch() -> list[str]:
+    """The oldest due rows no other worker holds, marked as ours for CLAIM_LEASE (a few per round trip)."""
     now = timezone.now()
     with transaction.atomic():
-        vps_id = (
+        vps_ids = list(
             VpsSnapshot.objects.select_for_update(skip_locked=True)
             .filter(state_queue())
             .filter(Q(state_claimed_at__isnull=True) | Q(state_claimed_at__lt=now - CLAIM_LEASE))
             .order_by(*STATE_QUEUE_ORDER)
-            .values_list("vps_id", flat=True)
-            .first()
+            .values_list("vps_id", flat=True)[:CLAIM_BATCH]
         )
-        if vps_id is not None:
-            VpsSnapshot.objects.filter(vps_id=vps_id).update(state_claimed_at=now)
-    return vps_id
+        VpsSnapshot.objects.filter(vps_id__in=vps_ids).update(state_claimed_at=now)
+    return vps_ids
 
 
-def _read_one(client: HostupClient, vps_id: str, tally: StateTally) -> None:
-    """Read and store one VPS's state, or keep its failure on its row; sets `tally.stop` when HostUp is unusable."""
+def _read_one(client: HostupClient, vps_id: str, tally: StateTally, *, observe: bool = True) -> None:
+    """Read and store one VPS's state, or keep its failure on its row; sets `tally.stop` when HostUp is unusable.
+
+    `observe=False` when the caller's next budget_take corrects the budget from this answer.
+    """
     try:
         state = client.get_routed_ipv6(vps_id)
     except HostupError as problem:
-        budget_observe(client)
+        budget_observe(client)  # a 429's pause must reach the row before anyone takes again
         _count_failure(vps_id, problem, tally)
         return
-    budget_observe(client)
+    if observe:
+        budget_observe(client)
     vps_state_store(vps_id=vps_id, state=state)
     tally.read += 1
     tally.failures_in_a_row = 0
