@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "hostup_dash.inventory",
     "hostup_dash.audit",
     "hostup_dash.ops",
+    "hostup_dash.bulk",
     "hostup_dash.simulator",
 ]
 

@@ -9,6 +9,7 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(authentication_form=LoginForm), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("audit/", include("hostup_dash.audit.urls")),
+    path("bulk/", include("hostup_dash.bulk.urls")),
     path("admin/", admin.site.urls),
     path("", include("hostup_dash.inventory.urls")),
 ]

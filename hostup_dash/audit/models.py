@@ -78,6 +78,8 @@ class AuditRecord(models.Model):
     result_prefix = models.CharField(max_length=64, blank=True, editable=False)
     result_next_hop = models.CharField(max_length=64, blank=True, editable=False)
     duration_ms = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    # The bulk run an action was an item of (bulk.BulkRun; no FK: the log outlives the run and its app).
+    bulk_run_id = models.PositiveBigIntegerField(null=True, blank=True, editable=False)
     prev_hash = models.CharField(max_length=64, editable=False)
     hash = models.CharField(max_length=64, unique=True, editable=False)
 
@@ -131,6 +133,9 @@ class AuditRecord(models.Model):
         for name in self.HASHED_FIELDS:
             value = getattr(self, name)
             content[name] = value.astimezone(UTC).isoformat() if name == "created_at" else value
+        # Hashed only when set, so every record written before bulk runs existed hashes as it did.
+        if self.bulk_run_id is not None:
+            content["bulk_run_id"] = self.bulk_run_id
         return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
     def compute_hash(self) -> str:

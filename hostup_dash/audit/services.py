@@ -114,6 +114,7 @@ def audit_intent_record(
     vps_name: str,
     request_body: dict[str, Any],
     client_ip: str | None,
+    bulk_run_id: int | None = None,
 ) -> AuditRecord:
     """Record that an action is about to be sent upstream; its outcome follows as its own record."""
     return audit_append(
@@ -124,6 +125,7 @@ def audit_intent_record(
         request_body=request_body,
         client_ip=client_ip or "",
         outcome=Outcome.PENDING,
+        bulk_run_id=bulk_run_id,
     )
 
 
@@ -150,6 +152,7 @@ def audit_outcome_record(
             "vps_name",
             "action",
             "request_body",
+            "bulk_run_id",
         )
     }
     result = (
@@ -177,6 +180,7 @@ def audit_refusal_record(
     request_body: dict[str, Any] | None = None,
     client_ip: str | None,
     problem: Refusal,
+    bulk_run_id: int | None = None,
 ) -> AuditRecord:
     """Record an attempt refused before reaching HostUp (permission, busy VPS, bad input)."""
     fields = _problem_fields(problem)
@@ -190,6 +194,7 @@ def audit_refusal_record(
         client_ip=client_ip or "",
         outcome=Outcome.REFUSED,
         duration_ms=0,
+        bulk_run_id=bulk_run_id,
     )
 
 

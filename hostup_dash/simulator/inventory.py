@@ -112,6 +112,13 @@ class Fleet:
         self._vpses[vps.id] = vps
         return vps
 
+    def renumber_net0(self, vps_id: str) -> str:
+        """Give the VPS's net0 a new IPv6 address, as a move to another host does; returns it."""
+        vps = self.find(vps_id)
+        vps.net0_ipv6 = str(self._net0_network.network_address + self._next_host)
+        self._next_host += 1
+        return vps.net0_ipv6
+
     def page(
         self, *, primary_ip: str | None, name: str | None, offset: int, limit: int, include_maintenance: bool
     ) -> tuple[list[dict[str, object]], bool]:

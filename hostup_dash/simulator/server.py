@@ -102,6 +102,10 @@ class Simulator:
     def vps_ids(self) -> list[str]:
         return self._state.vps_ids()
 
+    def renumber_net0(self, vps_id: str) -> str:
+        """Give a VPS's net0 a new IPv6 address: HostUp suggests it, and an active allocation's next hop differs."""
+        return self._state.renumber_net0(vps_id)
+
     def expire_cooldowns(self) -> None:
         self._state.expire_cooldowns()
 

@@ -56,6 +56,10 @@ class SimState:
                 name=name, primary_ip=primary_ip, power_state=power_state, has_net0_ipv6=available
             ).id
 
+    def renumber_net0(self, vps_id: str) -> str:
+        with self._lock:
+            return self._fleet.renumber_net0(vps_id)
+
     def list_page(
         self, *, primary_ip: str | None, name: str | None, offset: int, limit: int, include_maintenance: bool
     ) -> tuple[list[dict[str, object]], bool]:

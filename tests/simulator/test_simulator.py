@@ -279,6 +279,17 @@ def test_add_vps_without_net0_ipv6_or_stopped_is_unavailable(simulator: Simulato
     assert (stopped["available"], stopped["reason"]) == (False, "The VPS is not running.")
 
 
+def test_renumber_net0_makes_an_active_allocation_drift(simulator: Simulator) -> None:
+    vps_id = find_vps(simulator, is_idle)
+    call(simulator, "POST", routed(vps_id), json={"action": "allocate"})
+
+    new_address = simulator.renumber_net0(vps_id)
+
+    state = call(simulator, "GET", routed(vps_id)).json()
+    assert state["suggestedNextHop"] == new_address
+    assert is_stale(state)
+
+
 # --- routed IPv6 of one VPS ---------------------------------------------------------
 
 

@@ -62,7 +62,12 @@ _Answer = tuple[Reply[RoutedIpv6State | None], str]
 
 
 def ipv6_allocate(
-    *, actor: AbstractBaseUser, vps_id: str, rack_id: str | None = None, client_ip: str | None = None
+    *,
+    actor: AbstractBaseUser,
+    vps_id: str,
+    rack_id: str | None = None,
+    client_ip: str | None = None,
+    bulk_run_id: int | None = None,
 ) -> ActionResult:
     """Allocate a routed prefix for a VPS. Raises Refusal (nothing sent) or HostupError."""
     body = {"action": "allocate", **({"rackId": rack_id} if rack_id else {})}
@@ -74,12 +79,24 @@ def ipv6_allocate(
         return reply, f"Allocated {prefix}." if state.created else f"{prefix} was already allocated."
 
     return _run_action(
-        actor=actor, action=Action.ALLOCATE, vps_id=vps_id, rack_id=rack_id, body=body, client_ip=client_ip, call=call
+        actor=actor,
+        action=Action.ALLOCATE,
+        vps_id=vps_id,
+        rack_id=rack_id,
+        body=body,
+        client_ip=client_ip,
+        call=call,
+        bulk_run_id=bulk_run_id,
     )
 
 
 def ipv6_next_hop_refresh(
-    *, actor: AbstractBaseUser, vps_id: str, rack_id: str | None = None, client_ip: str | None = None
+    *,
+    actor: AbstractBaseUser,
+    vps_id: str,
+    rack_id: str | None = None,
+    client_ip: str | None = None,
+    bulk_run_id: int | None = None,
 ) -> ActionResult:
     """Point a VPS's routed prefix at HostUp's suggested next hop. Raises Refusal or HostupError."""
     body = {"action": "refresh_next_hop", **({"rackId": rack_id} if rack_id else {})}
@@ -97,6 +114,7 @@ def ipv6_next_hop_refresh(
         body=body,
         client_ip=client_ip,
         call=call,
+        bulk_run_id=bulk_run_id,
     )
 
 
@@ -160,6 +178,7 @@ def _run_action(
     client_ip: str | None,
     call: Callable[[HostupClient], _Answer],
     confirmed: bool = True,
+    bulk_run_id: int | None = None,  # the bulk run this action is an item of; its records carry it
 ) -> ActionResult:
     vps_name = VpsSnapshot.objects.filter(vps_id=vps_id).values_list("name", flat=True).first() or ""
     refusal = {
@@ -169,6 +188,7 @@ def _run_action(
         "vps_name": vps_name,
         "request_body": body,
         "client_ip": client_ip,
+        "bulk_run_id": bulk_run_id,
     }
     try:
         _check_input(vps_id=vps_id, rack_id=rack_id, confirmed=confirmed)
@@ -183,7 +203,13 @@ def _run_action(
             raise busy
 
         intent = audit.audit_intent_record(
-            actor=actor, action=action, vps_id=vps_id, vps_name=vps_name, request_body=body, client_ip=client_ip
+            actor=actor,
+            action=action,
+            vps_id=vps_id,
+            vps_name=vps_name,
+            request_body=body,
+            client_ip=client_ip,
+            bulk_run_id=bulk_run_id,
         )
         client = hostup_client(actor=actor.get_username(), max_retry_wait=INTERACTIVE_RETRY_WAIT_S)
         started = time.monotonic()
