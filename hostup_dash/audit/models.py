@@ -31,6 +31,13 @@ class AuditRecord(models.Model):
         LOGOUT = "logout", "Log out"
         LOGIN_LOCKED_OUT = "login_locked_out", "Login locked out"
         ROLE_CHANGE = "role_change", "Role change"
+        # Other changes to a user account, wherever made (admin, command, SSO); never the password.
+        USER_CREATE = "user_create", "Create user"
+        USER_CHANGE = "user_change", "Change user"
+        USER_ACTIVATE = "user_activate", "Activate user"
+        USER_DEACTIVATE = "user_deactivate", "Deactivate user"
+        PASSWORD_SET = "password_set", "Set password"
+        USER_DELETE = "user_delete", "Delete user"
         EXPORT_AUDIT = "export_audit", "Export audit log"
         # Page views appear only when refused.
         VIEW_INVENTORY = "view_inventory", "View inventory"

@@ -24,6 +24,8 @@ from .models import GENESIS_HASH, AuditRecord
 
 Outcome = AuditRecord.Outcome
 CHAIN_LOCK = "audit-chain-head"
+# The actor named for account changes a command makes (no user is logged in).
+SYSTEM_ACTOR = "system"
 # Two statements in one round trip (Django's client-side binding sends them as one simple
 # query). Each statement reads its own snapshot, so the head is read after the lock is held;
 # one SELECT doing both would read it from before the wait and fork the chain. The time comes
@@ -199,13 +201,22 @@ def audit_refusal_record(
 
 
 def audit_auth_record(
-    *, action: str, username: str, actor: AbstractBaseUser | None, client_ip: str | None
+    *,
+    action: str,
+    username: str,
+    actor: AbstractBaseUser | None,
+    client_ip: str | None,
+    request_body: dict[str, Any] | None = None,
 ) -> AuditRecord:
     """Record a login, a failed or locked-out login, or a logout."""
     failed = action in (AuditRecord.Action.LOGIN_FAILED, AuditRecord.Action.LOGIN_LOCKED_OUT)
     fields = _actor_fields(actor) if actor is not None else {"actor_id": None, "actor_name": username, "actor_role": ""}
     return audit_append(
-        **fields, action=action, client_ip=client_ip or "", outcome=Outcome.FAILED if failed else Outcome.SUCCEEDED
+        **fields,
+        action=action,
+        client_ip=client_ip or "",
+        request_body=request_body or {},
+        outcome=Outcome.FAILED if failed else Outcome.SUCCEEDED,
     )
 
 
@@ -222,19 +233,25 @@ def audit_export_record(
     )
 
 
-def audit_role_change_record(
+def audit_account_record(
     *,
-    actor: AbstractBaseUser,
-    user: AbstractBaseUser,
-    before: dict[str, Any],
-    after: dict[str, Any],
+    actor: AbstractBaseUser | None,
+    action: str,
+    username: str,
+    via: str,
     client_ip: str | None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
 ) -> AuditRecord:
-    """Record that an admin changed a user's role, groups or admin flags."""
+    """Record a change to a user account (created, role, flags, password set, deleted) made `via` the admin,
+    a command or SSO. `actor` None is the system: a command run from a shell."""
+    fields = _actor_fields(actor) if actor is not None else {"actor_id": None, "actor_name": SYSTEM_ACTOR}
+    body = {
+        "user": username,
+        "via": via,
+        **({"before": before} if before else {}),
+        **({"after": after} if after else {}),
+    }
     return audit_append(
-        **_actor_fields(actor),
-        action=AuditRecord.Action.ROLE_CHANGE,
-        client_ip=client_ip or "",
-        request_body={"user": user.get_username(), "before": before, "after": after},
-        outcome=Outcome.SUCCEEDED,
+        **fields, action=action, client_ip=client_ip or "", request_body=body, outcome=Outcome.SUCCEEDED
     )

@@ -1,27 +1,10 @@
 """Admins give roles in the Django admin; each change is audited."""
 
 import pytest
-from django.contrib.auth.models import Group, Permission, User
 from django.urls import reverse
 
 from hostup_dash.audit.models import AuditRecord
-
-
-def _change_form(user: User, groups: list[str], permissions: tuple[str, ...] = (), **flags) -> dict:
-    return {
-        "user_permissions": [str(Permission.objects.get(codename=codename).pk) for codename in permissions],
-        "username": user.username,
-        "first_name": "",
-        "last_name": "",
-        "email": "",
-        "is_active": "on",
-        **{name: "on" for name, on in flags.items() if on},
-        "groups": [str(Group.objects.get(name=name).pk) for name in groups],
-        "last_login_0": "",
-        "last_login_1": "",
-        "date_joined_0": "2026-01-01",
-        "date_joined_1": "00:00:00",
-    }
+from tests.accounts.admin_forms import change_form
 
 
 @pytest.mark.django_db
@@ -29,7 +12,7 @@ def test_role_change_is_audited(make_user, admin_client_role):
     user = make_user("viewer", username="carol")
 
     response = admin_client_role.post(
-        reverse("admin:auth_user_change", args=[user.pk]), _change_form(user, ["operator"])
+        reverse("admin:auth_user_change", args=[user.pk]), change_form(user, ["operator"])
     )
 
     assert response.status_code == 302, response.content.decode()[:2000]
@@ -43,7 +26,7 @@ def test_role_change_is_audited(make_user, admin_client_role):
 def test_saving_without_a_role_change_records_nothing(make_user, admin_client_role):
     user = make_user("viewer", username="dave")
 
-    admin_client_role.post(reverse("admin:auth_user_change", args=[user.pk]), _change_form(user, ["viewer"]))
+    admin_client_role.post(reverse("admin:auth_user_change", args=[user.pk]), change_form(user, ["viewer"]))
 
     assert not AuditRecord.objects.filter(action=AuditRecord.Action.ROLE_CHANGE).exists()
 
@@ -58,12 +41,12 @@ def test_operators_cannot_reach_the_user_admin(operator_client, make_user):
 
 
 @pytest.mark.django_db
-def test_a_permission_given_directly_is_audited(make_user, admin_client_role):
+def test_a_permission_given_directly_is_audited(make_user, superuser_client):
     user = make_user("viewer", username="frank")
 
-    admin_client_role.post(
+    superuser_client.post(
         reverse("admin:auth_user_change", args=[user.pk]),
-        _change_form(user, ["viewer"], permissions=("release_routed_ipv6",)),
+        change_form(user, ["viewer"], permissions=("release_routed_ipv6",)),
     )
 
     record = AuditRecord.objects.get(action=AuditRecord.Action.ROLE_CHANGE)

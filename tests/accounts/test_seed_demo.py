@@ -6,6 +6,8 @@ from django.core.management import call_command
 from django.test import RequestFactory
 
 from hostup_dash.accounts.roles import Role, user_role
+from hostup_dash.audit.models import AuditRecord
+from hostup_dash.audit.services import SYSTEM_ACTOR
 
 
 @pytest.mark.django_db
@@ -33,3 +35,27 @@ def test_is_idempotent_and_prints_a_random_password_once(monkeypatch):
     assert authenticate(RequestFactory().post("/"), username="operator", password=password) is not None
     assert password not in second.getvalue()
     assert "unchanged" in second.getvalue()
+
+
+@pytest.mark.django_db
+def test_the_users_it_creates_are_audited_without_their_password(monkeypatch):
+    monkeypatch.setenv("DEMO_PASSWORD", "demo-pass-123")
+
+    call_command("seed_demo", stdout=StringIO())
+
+    created = AuditRecord.objects.filter(action=AuditRecord.Action.USER_CREATE)
+    assert sorted(created.values_list("request_body__user", flat=True)) == sorted(role.value for role in Role)
+    assert set(created.values_list("actor_name", "request_body__via")) == {(SYSTEM_ACTOR, "seed_demo")}
+    assert "demo-pass-123" not in str(list(AuditRecord.objects.values()))
+
+
+@pytest.mark.django_db
+def test_a_password_it_resets_is_audited(monkeypatch):
+    monkeypatch.setenv("DEMO_PASSWORD", "demo-pass-123")
+    call_command("seed_demo", stdout=StringIO())
+    monkeypatch.setenv("DEMO_PASSWORD", "demo-pass-456")
+
+    call_command("seed_demo", stdout=StringIO())
+
+    reset = AuditRecord.objects.filter(action=AuditRecord.Action.PASSWORD_SET)
+    assert sorted(reset.values_list("request_body__user", flat=True)) == sorted(role.value for role in Role)
