@@ -1,7 +1,14 @@
+from datetime import date, timedelta
+
 from django import forms
+from django.core.validators import MaxValueValidator
 
 from .models import AuditRecord
 from .selectors import AuditFilters
+
+DATE_OUT_OF_RANGE = f"Enter a date before {date.max.isoformat()}."
+# A date range ends where the day after its end date starts, and the calendar's last day has none.
+_BEFORE_LAST_DAY = MaxValueValidator(date.max - timedelta(days=1), message=DATE_OUT_OF_RANGE)
 
 
 class AuditFilterForm(forms.Form):
@@ -12,8 +19,12 @@ class AuditFilterForm(forms.Form):
     action = forms.ChoiceField(required=False, choices=[("", "Any")] + AuditRecord.Action.choices)
     outcome = forms.ChoiceField(required=False, choices=[("", "Any")] + AuditRecord.Outcome.choices)
     prefix = forms.CharField(required=False, max_length=64)
-    date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(
+        required=False, label="From", validators=[_BEFORE_LAST_DAY], widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        required=False, label="To", validators=[_BEFORE_LAST_DAY], widget=forms.DateInput(attrs={"type": "date"})
+    )
     before = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
     after = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
 

@@ -134,6 +134,9 @@ EXPORT_COLUMNS = (
     "prev_hash",
     "hash",
 )
+# The JSON Lines export also carries the hashed fields the CSV leaves out, so anyone can recompute each
+# record's hash from the file alone (`audit_verify --export`).
+JSONL_COLUMNS = (*EXPORT_COLUMNS, "actor_id", "problem", "bulk_run_id")
 
 
 # Text a spreadsheet would run as a formula. Anyone can put such text in a record, e.g. as the
@@ -161,11 +164,13 @@ def _defused(name: str) -> Case:
     )
 
 
-def _export_query(filters: AuditFilters, *, for_spreadsheet: bool = False) -> QuerySet:
+def _export_query(
+    filters: AuditFilters, *, for_spreadsheet: bool = False, names: tuple[str, ...] = EXPORT_COLUMNS
+) -> QuerySet:
     # The request body as Postgres's JSON text, so no row needs decoding and re-encoding.
     records = audit_filtered(filters).annotate(request_body_text=Cast("request_body", TextField()))
     columns = []
-    for name in EXPORT_COLUMNS:
+    for name in names:
         if name == "request_body":
             columns.append("request_body_text")
         elif for_spreadsheet and name in OUTSIDE_TEXT:
@@ -177,8 +182,8 @@ def _export_query(filters: AuditFilters, *, for_spreadsheet: bool = False) -> Qu
 
 
 def audit_export_rows(filters: AuditFilters) -> Iterator[tuple]:
-    """Every matching record as a tuple of EXPORT_COLUMNS, newest first, through a server-side cursor."""
-    return _export_query(filters).iterator(chunk_size=5000)
+    """Every matching record as a tuple of JSONL_COLUMNS, newest first, through a server-side cursor."""
+    return _export_query(filters, names=JSONL_COLUMNS).iterator(chunk_size=5000)
 
 
 def audit_export_csv_blocks(filters: AuditFilters) -> Iterator[bytes]:

@@ -220,16 +220,42 @@ def audit_auth_record(
     )
 
 
+EXPORT_ABANDONED = "The client stopped reading before the end: it holds part of the export at most."
+EXPORT_FAILED = "The export stopped on an error: the file is incomplete."
+# The problem an unfinished export's outcome record carries, by outcome.
+EXPORT_PROBLEMS = {
+    Outcome.UNKNOWN: ("export_abandoned", EXPORT_ABANDONED),
+    Outcome.FAILED: ("export_failed", EXPORT_FAILED),
+}
+
+
 def audit_export_record(
     *, actor: AbstractBaseUser, filters: dict[str, Any], export_format: str, client_ip: str | None
 ) -> AuditRecord:
-    """Record that someone exported the audit log, and which part of it."""
+    """Record that someone is exporting the audit log, and which part; its outcome follows when the stream ends."""
     return audit_append(
         **_actor_fields(actor),
         action=AuditRecord.Action.EXPORT_AUDIT,
         request_body={"format": export_format, "filters": filters},
         client_ip=client_ip or "",
-        outcome=Outcome.SUCCEEDED,
+        outcome=Outcome.PENDING,
+    )
+
+
+def audit_export_outcome_record(
+    *, intent: AuditRecord, outcome: str, rows: int | None, duration_ms: int
+) -> AuditRecord:
+    """Record how an export ended: succeeded with its row count, failed on an error, or unknown when the client left."""
+    code, detail = EXPORT_PROBLEMS.get(outcome, ("", ""))
+    return audit_append(
+        **{name: getattr(intent, name) for name in ("actor_id", "actor_name", "actor_role", "client_ip", "action")},
+        request_body=intent.request_body if rows is None else intent.request_body | {"rows": rows},
+        intent=intent,
+        outcome=outcome,
+        duration_ms=duration_ms,
+        problem_code=code,
+        problem_detail=detail,
+        problem={"code": code, "detail": detail} if code else {},
     )
 
 

@@ -94,7 +94,7 @@ def audit_export_csv(request: HtmxHttpRequest) -> StreamingHttpResponse:
 
 
 def _json_line(row: tuple) -> str:
-    record = dict(zip(selectors.EXPORT_COLUMNS, row, strict=True))
+    record = dict(zip(selectors.JSONL_COLUMNS, row, strict=True))
     record["created_at"] = record["created_at"].isoformat()
     record["request_body"] = json.loads(record["request_body"])
     return json.dumps(record) + "\n"

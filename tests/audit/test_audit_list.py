@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from hostup_dash.audit.forms import DATE_OUT_OF_RANGE
 from hostup_dash.audit.models import AuditRecord
 from hostup_dash.audit.services import audit_append
 
@@ -139,6 +140,15 @@ def test_unknown_filter_value_is_said_not_crashed(auditor_client):
 
     assert response.status_code == 200
     assert "not understood" in response.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("field", ["date_from", "date_to"])
+def test_a_date_out_of_range_is_a_field_error(auditor_client, field):
+    response = auditor_client.get(reverse("audit:audit-list"), {field: "9999-12-31"})
+
+    assert response.status_code == 200
+    assert DATE_OUT_OF_RANGE in response.content.decode()
 
 
 @pytest.mark.django_db
