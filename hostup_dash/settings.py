@@ -42,6 +42,11 @@ STATE_PASS_SHARE = env.float("STATE_PASS_SHARE", default=0.8)
 STATE_PASS_MIN_AGE = env.int("STATE_PASS_MIN_AGE", default=60)
 # /metrics answers only with `Authorization: Bearer <METRICS_TOKEN>`; unset, it answers 404.
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# Signed checkpoints of the audit chain (README "Audit"): off without a key (PEM, PKCS#8, Ed25519); each
+# is also written to the directory, meant for write-once or remote storage.
+AUDIT_SIGNING_KEY_FILE = env.str("AUDIT_SIGNING_KEY_FILE", default="")
+AUDIT_CHECKPOINT_EVERY = env.int("AUDIT_CHECKPOINT_EVERY", default=3600)
+AUDIT_CHECKPOINT_DIR = env.str("AUDIT_CHECKPOINT_DIR", default="")
 
 INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
@@ -60,6 +65,7 @@ INSTALLED_APPS = [
     "hostup_dash.accounts",
     "hostup_dash.inventory",
     "hostup_dash.audit",
+    "hostup_dash.checkpoints",
     "hostup_dash.ops",
     "hostup_dash.bulk",
     "hostup_dash.simulator",

@@ -8,6 +8,8 @@ urlpatterns = [
     path("", include("hostup_dash.ops.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(authentication_form=LoginForm), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Before the audit log's own URLs, so this prefix is never read as one of them.
+    path("audit/checkpoints/", include("hostup_dash.checkpoints.urls")),
     path("audit/", include("hostup_dash.audit.urls")),
     path("bulk/", include("hostup_dash.bulk.urls")),
     path("admin/", admin.site.urls),
