@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, TextField, Value, When
 from django.db.models.functions import Cast, Concat, Upper
@@ -186,15 +187,21 @@ def audit_export_rows(filters: AuditFilters) -> Iterator[tuple]:
     return _export_query(filters, names=JSONL_COLUMNS).iterator(chunk_size=5000)
 
 
-def audit_export_csv_blocks(filters: AuditFilters) -> Iterator[bytes]:
-    """Every matching record as CSV rows (no header), newest first, written by Postgres itself.
+def audit_export_csv_blocks(filters: AuditFilters) -> Generator[bytes, None, int]:
+    """Every matching record as CSV rows (no header), newest first, written by Postgres itself;
+    returns how many rows it wrote.
 
     COPY streams in blocks of a few kB: constant memory, and no Python object per row.
     """
-    sql, params = _export_query(filters, for_spreadsheet=True).query.sql_with_params()
-    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params) as copy:
-        for block in copy:
-            yield bytes(block)
+    try:
+        sql, params = _export_query(filters, for_spreadsheet=True).query.sql_with_params()
+    except EmptyResultSet:  # Django knows the filter matches nothing, so it writes no SQL
+        return 0
+    with connection.cursor() as cursor:
+        with cursor.cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params) as copy:
+            for block in copy:
+                yield bytes(block)
+        return cursor.cursor.rowcount  # the count in COPY's own "COPY n" answer
 
 
 def audit_for_vps(*, vps_id: str, limit: int = VPS_HISTORY_LIMIT) -> list[AuditRecord]:

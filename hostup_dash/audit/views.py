@@ -1,7 +1,10 @@
 """The audit log for reviewers: list, record detail and streamed exports."""
 
+import csv
+import io
 import json
-from collections.abc import Iterator
+import time
+from collections.abc import Generator, Iterator
 
 from django.http import Http404, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import render
@@ -18,6 +21,7 @@ from .forms import AuditFilterForm
 from .models import AuditRecord
 
 Action = AuditRecord.Action
+Outcome = AuditRecord.Outcome
 # Rows per chunk of a streamed export: few enough to stay small, many enough to be cheap.
 EXPORT_BATCH = 1000
 
@@ -76,21 +80,51 @@ def _batched(rows: Iterator[tuple]) -> Iterator[list[tuple]]:
         yield batch
 
 
+def _audited(chunks: Generator[bytes | str, None, int], *, intent: AuditRecord) -> Iterator[bytes | str]:
+    """The export's chunks, then its outcome record: succeeded with the row count once the last chunk
+    is out, unknown when the client stopped reading (the server closes the stream), failed otherwise."""
+    started = time.monotonic()
+    outcome, rows = Outcome.FAILED, None
+    try:
+        rows = yield from chunks
+        outcome = Outcome.SUCCEEDED
+    except GeneratorExit:
+        outcome = Outcome.UNKNOWN
+        raise
+    finally:
+        duration_ms = round((time.monotonic() - started) * 1000)
+        services.audit_export_outcome_record(intent=intent, outcome=outcome, rows=rows, duration_ms=duration_ms)
+
+
+def _csv_line(cells: list[str]) -> str:
+    """One CSV row, quoted as Postgres quotes the data rows, so no value can start a cell of its own."""
+    line = io.StringIO()
+    csv.writer(line, lineterminator="\n").writerow(cells)
+    return line.getvalue()
+
+
 @require_GET
 @permission_required_audited(roles.EXPORT_AUDIT, action=Action.EXPORT_AUDIT)
 def audit_export_csv(request: HtmxHttpRequest) -> StreamingHttpResponse:
     filters = _export_filters(request)
-    services.audit_export_record(
+    intent = services.audit_export_record(
         actor=request.user, filters=filters.as_dict(), export_format="csv", client_ip=client_ip(request)
     )
 
-    def rows() -> Iterator[bytes | str]:
+    def rows() -> Generator[bytes | str, None, int]:
+        # The description starts with "#" (tools skip such lines) and each fixed label starts its
+        # own cell, so a filter value sits inside a quoted cell that cannot run as a formula.
         exported_at = timezone.now().isoformat()
-        yield f"# hostup-dash audit export; filter: {json.dumps(filters.as_dict())}; exported at {exported_at}\n"
+        description = [
+            "# hostup-dash audit export",
+            f"filter: {json.dumps(filters.as_dict())}",
+            f"exported at {exported_at}",
+        ]
+        yield _csv_line(description)
         yield ",".join(selectors.EXPORT_COLUMNS) + "\n"
-        yield from selectors.audit_export_csv_blocks(filters)
+        return (yield from selectors.audit_export_csv_blocks(filters))
 
-    return _streamed(rows(), extension="csv", content_type="text/csv")
+    return _streamed(_audited(rows(), intent=intent), extension="csv", content_type="text/csv")
 
 
 def _json_line(row: tuple) -> str:
@@ -104,14 +138,17 @@ def _json_line(row: tuple) -> str:
 @permission_required_audited(roles.EXPORT_AUDIT, action=Action.EXPORT_AUDIT)
 def audit_export_jsonl(request: HtmxHttpRequest) -> StreamingHttpResponse:
     filters = _export_filters(request)
-    services.audit_export_record(
+    intent = services.audit_export_record(
         actor=request.user, filters=filters.as_dict(), export_format="jsonl", client_ip=client_ip(request)
     )
 
-    def rows() -> Iterator[str]:
+    def rows() -> Generator[str, None, int]:
         header = {"export": "hostup-dash audit", "filter": filters.as_dict(), "exported_at": timezone.now().isoformat()}
         yield json.dumps(header) + "\n"
+        count = 0
         for batch in _batched(selectors.audit_export_rows(filters)):
+            count += len(batch)
             yield "".join(_json_line(row) for row in batch)
+        return count
 
-    return _streamed(rows(), extension="jsonl", content_type="application/x-ndjson")
+    return _streamed(_audited(rows(), intent=intent), extension="jsonl", content_type="application/x-ndjson")
