@@ -3,8 +3,9 @@
 Roles are Django groups; the data migration and `seed_demo` both read this table.
 """
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group, Permission
 from django.db import models
+from django.db.models import Value
 
 
 class Role(models.TextChoices):
@@ -43,19 +44,48 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
 
 # When a user is in several groups, the audit log names the strongest.
 _ROLE_ORDER = (Role.ADMIN, Role.OPERATOR, Role.AUDITOR, Role.VIEWER)
+# Where the role is kept on a user object; code that changes a user's groups drops it.
+ROLE_CACHE = "_hostup_role"
 
 
 def user_role(user: AbstractBaseUser | AnonymousUser) -> str:
     """The role name recorded for a user: superusers count as admin, no group as ''.
 
-    Kept on the user object, like Django's permission cache: one query per request, not
-    one per audit record and top bar.
+    Kept on the user object, like Django's permission cache: read once per request with the
+    permissions (`user_rights_load`), not once per audit record and top bar.
     """
     if not user.is_authenticated:
         return ""
-    if not hasattr(user, "_hostup_role"):
-        names = set(user.groups.values_list("name", flat=True))
-        user._hostup_role = (
-            str(Role.ADMIN) if user.is_superuser else next((str(role) for role in _ROLE_ORDER if role in names), "")
-        )
-    return user._hostup_role
+    if not hasattr(user, ROLE_CACHE):
+        user_rights_load(user)
+    return getattr(user, ROLE_CACHE)
+
+
+def user_rights_load(user: AbstractBaseUser) -> None:
+    """Read a user's groups, their permissions and the user's own permissions in one query, and keep the
+    role and the permissions on the user object, the latter in the caches that ModelBackend reads.
+
+    A superuser's role needs no query; ModelBackend answers a superuser's permissions itself (all of them).
+    """
+    if user.is_superuser:
+        setattr(user, ROLE_CACHE, str(Role.ADMIN))
+        return
+    # A group without permissions still names a role: its row has no permission (a LEFT JOIN).
+    of_groups = Group.objects.filter(user=user).values_list(
+        "name", "permissions__content_type__app_label", "permissions__codename"
+    )
+    own = Permission.objects.filter(user=user).values_list(
+        Value(None, output_field=models.CharField()), "content_type__app_label", "codename"
+    )
+    groups, group_perms, user_perms = set(), set(), set()
+    for group, app_label, codename in of_groups.union(own, all=True):
+        if group is None:
+            user_perms.add(f"{app_label}.{codename}")
+        else:
+            groups.add(group)
+            if codename is not None:
+                group_perms.add(f"{app_label}.{codename}")
+    setattr(user, ROLE_CACHE, next((str(role) for role in _ROLE_ORDER if role in groups), ""))
+    user._user_perm_cache = user_perms
+    user._group_perm_cache = group_perms
+    user._perm_cache = user_perms | group_perms

@@ -64,8 +64,11 @@ def inventory_refresh(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, "inventory/vps_list.html#vps-rows", context)
 
 
-def _detail_context(vps_id: str, user, **extra) -> dict:
-    history = audit_selectors.audit_for_vps(vps_id=vps_id) if user.has_perm(roles.VIEW_VPS_HISTORY) else None
+def _detail_context(vps_id: str, user, *, partial: bool, **extra) -> dict:
+    # The history panel is on the full page only: after a partial, it reloads itself on IPV6_CHANGED.
+    history = None
+    if not partial and user.has_perm(roles.VIEW_VPS_HISTORY):
+        history = audit_selectors.audit_for_vps(vps_id=vps_id)
     vps = selectors.vps_get(vps_id=vps_id)
     # Allocate stays offered while the state is unknown: HostUp answers it with the allocation there is, if any.
     active = bool(vps and vps.has_active_allocation)
@@ -84,22 +87,26 @@ def _detail_context(vps_id: str, user, **extra) -> dict:
 @permission_required_audited(roles.VIEW_INVENTORY, action=Action.VIEW_INVENTORY)
 def vps_detail(request: HtmxHttpRequest, vps_id: str) -> HttpResponse:
     """The VPS page, with its routed-IPv6 state read live (htmx: the panel alone)."""
-    problem = None
+    problem, note = None, ""
     try:
-        services.vps_state_refresh(vps_id=vps_id, actor=request.user.get_username())
+        note = services.vps_state_refresh(vps_id=vps_id, user=request.user).note
     except HostupError as error:
         if error.status == 404 and selectors.vps_get(vps_id=vps_id) is None:
             raise Http404("No such VPS") from None
         problem = error
-    context = _detail_context(vps_id, request.user, problem=problem)
-    template = "inventory/vps_detail.html#ipv6-panel" if is_partial(request) else "inventory/vps_detail.html"
-    return render(request, template, context)
+    partial = is_partial(request)
+    context = _detail_context(vps_id, request.user, partial=partial, problem=problem, note=note)
+    template = "inventory/vps_detail.html#ipv6-panel" if partial else "inventory/vps_detail.html"
+    # Turned away before asking HostUp: the page is the snapshot, and the status says to try again.
+    status = problem_status(problem) if problem is not None and problem.is_busy else 200
+    return render(request, template, context, status=status)
 
 
 @require_GET
 @permission_required_audited(roles.VIEW_VPS_HISTORY, action=Action.VIEW_HISTORY)
 def vps_history(request: HtmxHttpRequest, vps_id: str) -> HttpResponse:
-    return render(request, "inventory/vps_detail.html#history", _detail_context(vps_id, request.user))
+    history = audit_selectors.audit_for_vps(vps_id=vps_id)
+    return render(request, "inventory/vps_detail.html#history", {"vps_id": vps_id, "history": history})
 
 
 def _action_response(request: HtmxHttpRequest, vps_id: str, run) -> HttpResponse:
@@ -110,7 +117,9 @@ def _action_response(request: HtmxHttpRequest, vps_id: str, run) -> HttpResponse
     try:
         result = run()
     except (HostupError, Refusal) as problem:
-        context = _detail_context(vps_id, request.user, problem=problem, rack_id=request.POST.get("rack_id", ""))
+        context = _detail_context(
+            vps_id, request.user, partial=partial, problem=problem, rack_id=request.POST.get("rack_id", "")
+        )
         response = render(request, template, context, status=problem_status(problem))
         for header, value in problem_headers(problem).items():
             response[header] = value
@@ -118,7 +127,8 @@ def _action_response(request: HtmxHttpRequest, vps_id: str, run) -> HttpResponse
         if not partial:
             messages.success(request, result.message)
             return redirect("inventory:vps-detail", vps_id=vps_id)
-        response = render(request, template, _detail_context(vps_id, request.user, message=result.message))
+        context = _detail_context(vps_id, request.user, partial=True, message=result.message)
+        response = render(request, template, context)
     return trigger_client_event(response, IPV6_CHANGED) if partial else response
 
 

@@ -66,3 +66,14 @@ function refreshTimes(root) {
 document.addEventListener("DOMContentLoaded", () => refreshTimes(document));
 document.addEventListener("htmx:load", (event) => refreshTimes(event.detail.elt));
 setInterval(() => refreshTimes(document), 30000);
+
+// Search as you type starts at 3 characters: shorter terms cannot use the trigram indexes, and on a
+// large fleet each would be a slow request. The Search button and Enter still send any term, and
+// emptying the box still clears the search. (CSP allows no hx-trigger filter, so the check is here.)
+const LIVE_SEARCH_MIN = 3;
+document.addEventListener("htmx:confirm", (event) => {
+  const typed = event.detail.triggeringEvent;
+  if (typed?.type !== "input" || typed.target.id !== "id_q") return;
+  const term = typed.target.value.trim();
+  if (term && term.length < LIVE_SEARCH_MIN) event.preventDefault();
+});

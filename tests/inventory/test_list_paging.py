@@ -12,9 +12,9 @@ from hostup_dash.inventory.models import SyncRun, VpsSnapshot
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 LINK = re.compile(r'<a href="([^"]*)">{}</a>')
-# Session, user, its permissions (2) and role, the last sync, the power states, the page: as many
-# for 10 rows as for 60. A search adds its count.
-LIST_QUERIES = 8
+# Session, user, its permissions and role (one query), the last sync, the power states, the page:
+# as many for 10 rows as for 60. A search adds its count.
+LIST_QUERIES = 6
 
 
 def boxes(count: int, *, prefix: str = "box", power_state: str = "running") -> list[VpsSnapshot]:
