@@ -26,7 +26,7 @@ TOKEN = "bench-token"
 
 def start_worker(env: dict[str, str]) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "manage.py", "procrastinate", "worker", "--queues", "sync", "--concurrency", "4"],
+        [sys.executable, "manage.py", "procrastinate", "worker", "--concurrency", "4"],  # every queue, as make worker
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 from procrastinate import exceptions
 from procrastinate.contrib.django import app
@@ -35,9 +35,15 @@ def job_defer(
     return True
 
 
+# Procrastinate's own threshold: a worker whose heartbeat is older is dead, its jobs stalled.
+WORKER_DEAD_AFTER = timedelta(seconds=30)
+
+
 def jobs_active(name: str) -> int:
-    """Jobs of task `name` waiting or running, on any worker."""
-    return ProcrastinateJob.objects.filter(task_name=name, status__in=("todo", "doing")).count()
+    """Jobs of task `name` waiting, or running on a live worker (a killed worker's jobs do not count)."""
+    alive = timezone.now() - WORKER_DEAD_AFTER
+    running = Q(status="doing", worker__last_heartbeat__gte=alive)
+    return ProcrastinateJob.objects.filter(Q(status="todo") | running, task_name=name).count()
 
 
 # The list says "background refresh is not running" when no worker has been heard from for this long.

@@ -2,8 +2,7 @@
 
 from procrastinate.contrib.django import app
 
-# Procrastinate counts a worker as dead when its heartbeat (every 10 s) is older than this.
-STALLED_AFTER_S = 30
+from hostup_dash.core.jobs import WORKER_DEAD_AFTER
 
 
 @app.periodic(cron="* * * * *", periodic_id="retry-stalled-jobs")
@@ -15,7 +14,7 @@ async def retry_stalled_jobs(context, timestamp: int) -> None:
     so running one again is safe; the tasks themselves notice what was in flight.
     """
     manager = context.app.job_manager
-    for job in await manager.get_stalled_jobs(seconds_since_heartbeat=STALLED_AFTER_S):
+    for job in await manager.get_stalled_jobs(seconds_since_heartbeat=WORKER_DEAD_AFTER.total_seconds()):
         await manager.retry_job(job)
 
 
