@@ -17,6 +17,7 @@ from typing import Any
 
 from hostup_dash.audit.models import GENESIS_HASH, AuditRecord
 
+from .signing import Statement
 from .verify import SignedCheckpoint, VerifyError
 
 EXPORT_TAG = "hostup-dash audit"
@@ -51,10 +52,14 @@ class ExportReport:
     newer_checkpoints: int
 
     def summary(self) -> str:
-        kind = "unfiltered export, chain intact from the first record" if self.is_full else "filtered export"
+        if self.is_full:
+            chain = f"the chain unbroken from the first record ({self.links} links)"
+        else:
+            chain = f"a filtered export: {self.links} links between neighbouring records checked"
+        newer = f"; {self.newer_checkpoints} checkpoints newer than the export" if self.newer_checkpoints else ""
         return (
-            f"{self.records} records, each matching its hash; {self.links} links checked ({kind}); "
-            f"{self.heads} checkpoint heads found and matching; {self.newer_checkpoints} checkpoints newer than it"
+            f"{self.records} records, each matching its hash; {chain}; "
+            f"{self.heads} checkpoint heads found and matching{newer}"
         )
 
 
@@ -93,6 +98,8 @@ def export_verify(path: str | Path, checkpoints: Iterable[SignedCheckpoint]) -> 
     heads = {checkpoint.statement.head_id: checkpoint.statement for checkpoint in checkpoints}
     newer: dict[str, Any] | None = None
     records = links = matched = 0
+    # Read newest first, but reported oldest first: the first checkpoint after the rewritten record.
+    differs: list[tuple[Statement, str]] = []
     for number, line in lines:
         missing = [name for name in REQUIRED if name not in line]
         if missing:
@@ -105,16 +112,19 @@ def export_verify(path: str | Path, checkpoints: Iterable[SignedCheckpoint]) -> 
                 raise VerifyError(BAD_LINK.format(id=newer["id"], before=line["id"]))
             links += 1
         statement = heads.pop(line["id"], None)
-        if statement is not None:
-            if statement.head_hash != line["hash"]:
-                raise VerifyError(
-                    HEAD_DIFFERS.format(
-                        number=statement.number, head_id=line["id"], head_hash=statement.head_hash, found=line["hash"]
-                    )
-                )
+        if statement is not None and statement.head_hash != line["hash"]:
+            differs.append((statement, line["hash"]))
+        elif statement is not None:
             matched += 1
         newer = line
         records += 1
+    if differs:
+        statement, found = min(differs, key=lambda pair: pair[0].number)
+        raise VerifyError(
+            HEAD_DIFFERS.format(
+                number=statement.number, head_id=statement.head_id, head_hash=statement.head_hash, found=found
+            )
+        )
     if is_full and newer is not None and newer["prev_hash"] != GENESIS_HASH:
         raise VerifyError(NOT_FROM_START.format(id=newer["id"]))
     made_before = [s for s in heads.values() if datetime.fromisoformat(s.created_at) <= exported_at]
