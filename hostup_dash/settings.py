@@ -32,6 +32,15 @@ HOSTUP_API_URL = _required("HOSTUP_API_URL", dev_default="http://127.0.0.1:8765"
 HOSTUP_API_TOKEN = _required("HOSTUP_API_TOKEN", dev_default="sim-full-token")
 HOSTUP_TIMEOUT = env.float("HOSTUP_TIMEOUT", default=10.0)
 INVENTORY_MAX_AGE = env.int("INVENTORY_MAX_AGE", default=300)
+# A person waiting on a page: reads give up sooner than writes (which keep HOSTUP_TIMEOUT).
+HOSTUP_READ_TIMEOUT = env.float("HOSTUP_READ_TIMEOUT", default=5.0)
+# Threads of one web process that may wait on HostUp at once; the rest answer "HostUp is slow" at once,
+# so a HostUp that never answers leaves a thread for /healthz and every other page (make serve: 4 threads).
+HOSTUP_MAX_WAITING = env.int("HOSTUP_MAX_WAITING", default=max(1, env.int("WEB_THREADS", default=4) - 1))
+# A VPS page's live read of a state read this recently (seconds) shows the snapshot instead.
+LIVE_STATE_MAX_AGE = env.int("LIVE_STATE_MAX_AGE", default=10)
+# Live reads of HostUp one user's VPS page views may make per minute (counted in PostgreSQL, across workers).
+LIVE_READS_PER_USER_MINUTE = env.int("LIVE_READS_PER_USER_MINUTE", default=30)
 
 # --- background work (Procrastinate worker) ------------------------------------------
 # The inventory pass runs this often; the state pass runs continuously within its share.

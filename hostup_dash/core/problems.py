@@ -14,6 +14,7 @@ from hostup_dash.hostup.errors import CONNECT_TIMEOUT, TIMEOUT
 
 BAD_REQUEST = 400
 BAD_GATEWAY = 502
+SERVICE_UNAVAILABLE = 503  # the dashboard's own: too many requests already wait on HostUp, this one was not sent
 GATEWAY_TIMEOUT = 504
 # HostUp's answers that describe the request itself: no such VPS, not in this state, too many requests.
 PASSED_ON = frozenset({404, 409, 429})
@@ -25,6 +26,8 @@ def problem_status(problem: HostupError | Refusal) -> int:
     """The status to answer with: a refusal's own; for HostUp's failures, as mapped here."""
     if isinstance(problem, Refusal):
         return problem.status
+    if problem.is_busy:
+        return SERVICE_UNAVAILABLE
     status = problem.status
     if status is None:  # no answer at all
         return GATEWAY_TIMEOUT if problem.code in (TIMEOUT, CONNECT_TIMEOUT) else BAD_GATEWAY

@@ -11,8 +11,7 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+from datetime import datetime
 from typing import Any, TypeVar
 
 import requests
@@ -27,14 +26,15 @@ from .errors import (
     INVALID_RACK_ID,
     INVALID_VPS_ID,
     MALFORMED_RESPONSE,
-    SCOPE_MISSING_STATUS,
     TIMEOUT,
-    UNKNOWN_PROBLEM,
+    UNEXPECTED_REDIRECT,
     FieldError,
     HostupError,
     InvalidRequest,
 )
+from .problems import problem_from_response
 from .types import AccountRoutedIpv6, Reply, RoutedIpv6Release, RoutedIpv6State, Vps, VpsPage
+from .waiting import WaitingSlots
 
 # Documented only by example: `vps_` + 26 lower-case ULID characters.
 VPS_ID_PATTERN = re.compile(r"^vps_[0-9a-hjkmnp-tv-z]{26}$")
@@ -98,72 +98,6 @@ def check_rack_id(rack_id: str | None) -> None:
     )
 
 
-def _parse_retry_after(response: requests.Response) -> float | None:
-    """Seconds to wait: Retry-After (seconds or HTTP date); for a 429 without it, until X-RateLimit-Reset."""
-    now = datetime.now(UTC)
-    header = response.headers.get("Retry-After")
-    if header:
-        try:
-            return max(0.0, float(header))
-        except ValueError:
-            try:
-                return max(0.0, (parsedate_to_datetime(header) - now).total_seconds())
-            except (TypeError, ValueError):
-                pass
-    reset = response.headers.get("X-RateLimit-Reset")
-    if reset and response.status_code == 429:
-        try:
-            return max(0.0, (datetime.fromisoformat(reset.replace("Z", "+00:00")) - now).total_seconds())
-        except ValueError:
-            pass
-    return None
-
-
-def _problem_from_response(response: requests.Response, scopes: tuple[str, ...]) -> HostupError:
-    """Turn a non-2xx answer into HostupError, whatever its body looks like."""
-    retry_after = _parse_retry_after(response)
-    required_scopes = scopes if response.status_code == SCOPE_MISSING_STATUS else ()
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
-        return HostupError(
-            status=response.status_code,
-            code=UNKNOWN_PROBLEM,
-            title=f"HostUp answered {response.status_code} {response.reason or ''}".strip(),
-            detail="The answer carried no problem description.",
-            retry_after=retry_after,
-            required_scopes=required_scopes,
-        )
-
-    def text(key: str) -> str:
-        value = body.get(key)
-        return value if isinstance(value, str) else ""
-
-    errors = (
-        tuple(
-            FieldError(
-                pointer=str(item.get("pointer", "")), detail=str(item.get("detail", "")), code=str(item.get("code", ""))
-            )
-            for item in body.get("errors") or []
-            if isinstance(item, dict)
-        )
-        if isinstance(body.get("errors"), list)
-        else ()
-    )
-    return HostupError(
-        status=response.status_code,
-        code=text("code") or UNKNOWN_PROBLEM,
-        title=text("title") or f"HostUp answered {response.status_code}",
-        detail=text("detail"),
-        errors=errors,
-        request_id=text("requestId") or response.headers.get("X-Request-Id"),
-        retry_after=retry_after,
-        required_scopes=required_scopes,
-    )
-
-
 def _never_sent(error: requests.ConnectionError) -> bool:
     """The connection was never made (refused, no route, DNS), so nothing reached HostUp."""
     reason = getattr(error.args[0], "reason", None) if error.args else None
@@ -179,7 +113,11 @@ def _dropped() -> HostupError:
 
 
 class HostupClient:
-    """One requests.Session per client; not shared between threads."""
+    """One requests.Session per client; not shared between threads.
+
+    Given `waiting`, the client holds one of those slots from its creation to close(): when none
+    is free, creating it raises HostupError (hostup_busy), before anything is sent or recorded.
+    """
 
     def __init__(
         self,
@@ -187,16 +125,24 @@ class HostupClient:
         base_url: str,
         token: str,
         timeout: float,
+        read_timeout: float | None = None,
+        waiting: WaitingSlots | None = None,
         max_retries: int = 2,
         max_retry_wait: float = 10.0,
         sleep: Callable[[float], None] = time.sleep,
         actor: str = "",
         on_call: Callable[[HostupCall], None] | None = None,
     ) -> None:
+        if waiting is not None:
+            waiting.take()
+        self._waiting = waiting
         self._base_url = base_url.rstrip("/")
         self._actor = actor  # who the calls are made for, in the log lines
         # A refused or black-holed connect should fail fast even when reads may be slow.
         self._timeout = (min(timeout, 5.0), timeout)
+        # A GET changes nothing, so giving up on it sooner loses nothing but the answer.
+        read = timeout if read_timeout is None else read_timeout
+        self._read_timeout = (min(read, 5.0), read)
         self._max_retries = max_retries
         self._max_retry_wait = max_retry_wait
         self._sleep = sleep
@@ -217,6 +163,9 @@ class HostupClient:
 
     def close(self) -> None:
         self._session.close()
+        if self._waiting is not None:
+            self._waiting.give_back()
+            self._waiting = None
 
     # --- operations -------------------------------------------------------
 
@@ -345,7 +294,14 @@ class HostupClient:
 
     def _exchange(self, method: str, path: str, scopes: tuple[str, ...], **kwargs: Any) -> Reply[Any]:
         try:
-            response = self._session.request(method, self._base_url + path, timeout=self._timeout, **kwargs)
+            response = self._session.request(
+                method,
+                self._base_url + path,
+                timeout=self._read_timeout if method == "GET" else self._timeout,
+                # Followed, a 302 to a POST comes back as a GET, and the write would read as done.
+                allow_redirects=False,
+                **kwargs,
+            )
         except requests.ConnectTimeout:
             raise HostupError(
                 code=CONNECT_TIMEOUT,
@@ -369,9 +325,17 @@ class HostupClient:
         except requests.RequestException:  # broken chunked body, bad encoding, redirect loop...
             raise _dropped() from None
         self._remember_rate_limit(response)
-        if not response.ok:
-            raise _problem_from_response(response, scopes)
         request_id = response.headers.get("X-Request-Id")
+        if 300 <= response.status_code < 400:
+            raise HostupError(
+                status=response.status_code,
+                code=UNEXPECTED_REDIRECT,
+                title="HostUp sent an answer we could not read",
+                detail=f"The answer was a redirect ({response.status_code}), which HostUp's API never sends.",
+                request_id=request_id,
+            )
+        if not response.ok:
+            raise problem_from_response(response, scopes)
         try:
             body = response.json()
         except ValueError:

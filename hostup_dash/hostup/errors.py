@@ -15,6 +15,10 @@ CONNECT_TIMEOUT = "connect_timeout"  # the request never left: nothing happened 
 CONNECTION_FAILED = "connection_failed"  # refused: the request was not sent
 CONNECTION_DROPPED = "connection_dropped"  # broke after sending: the outcome is unknown
 MALFORMED_RESPONSE = "malformed_response"  # only ever for a 2xx answer: HostUp did something
+# HostUp's API never redirects, so a 3xx is not its answer; following one would replay a write as a GET.
+UNEXPECTED_REDIRECT = "unexpected_redirect"
+# Every slot for waiting on HostUp in this process is taken: the request was not sent.
+HOSTUP_BUSY = "hostup_busy"
 INVALID_VPS_ID = "invalid_vps_id"
 INVALID_RACK_ID = "invalid_rack_id"
 UNKNOWN_PROBLEM = "unknown_problem"
@@ -87,9 +91,16 @@ class HostupError(Exception):
         """True when a write may or may not have happened upstream.
 
         A gateway's 502/504 says nothing of what the server behind it did; an unreadable
-        2xx answer means HostUp did act, we just cannot tell the result.
+        2xx answer means HostUp did act, we just cannot tell the result; a 3xx came from
+        something between us and HostUp, which may or may not have passed the request on.
         """
-        return self.code in (TIMEOUT, CONNECTION_DROPPED, MALFORMED_RESPONSE) or self.status in (502, 504)
+        unknown = (TIMEOUT, CONNECTION_DROPPED, MALFORMED_RESPONSE, UNEXPECTED_REDIRECT)
+        return self.code in unknown or self.status in (502, 504)
+
+    @property
+    def is_busy(self) -> bool:
+        """Too many requests of this process are already waiting on HostUp: nothing was sent."""
+        return self.code == HOSTUP_BUSY
 
     @property
     def is_rate_limited(self) -> bool:

@@ -3,6 +3,7 @@
 The list page reads only these tables, so it stays fast at 10,000 VPSes.
 """
 
+from django.conf import settings
 from django.db import models
 from django.db.models import F
 from django.utils import timezone
@@ -144,3 +145,21 @@ class RateBudget(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}: {self.remaining}/{self.limit} until {self.resets_at}"
+
+
+class LiveReadCount(models.Model):
+    """How many live reads of HostUp one user's VPS page views made in one minute.
+
+    In PostgreSQL, not in process memory, so the budget holds across gunicorn workers and
+    hosts; each count drops that user's older minutes, so the table keeps about a row per user.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    minute = models.DateTimeField()  # the minute's start
+    reads = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "minute"], name="live_read_user_minute_uniq")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.minute:%H:%M}: {self.reads}"

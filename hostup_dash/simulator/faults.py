@@ -15,7 +15,10 @@ FAILURE_KINDS = (
     "wrong_shape",
     "unauthorized",
     "conflict",
+    "redirect",
 )
+# Where the redirect kind points: a real path, so a client that follows it gets a 200 of another shape.
+REDIRECT_LOCATION = "/api/v2/vps"
 
 
 @dataclass
@@ -31,6 +34,8 @@ class Injection:
             return Reply(200, b"<html>oops</html>", JSON)
         if self.kind == "wrong_shape":
             return Reply(200, b'["not", "the", "documented", "shape"]', JSON)
+        if self.kind == "redirect":  # HostUp never redirects; a hostile or misconfigured proxy in front of it might
+            return Reply(302, b"", JSON, {"Location": REDIRECT_LOCATION})
         if self.kind == "rate_limit":
             # retry_after=None leaves Retry-After out: clients then fall back to X-RateLimit-Reset.
             retry = {} if self.retry_after is None else {"Retry-After": str(self.retry_after)}

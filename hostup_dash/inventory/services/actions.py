@@ -22,6 +22,7 @@ from hostup_dash.audit.models import AuditRecord
 from hostup_dash.core.clients import INTERACTIVE_RETRY_WAIT_S, hostup_client
 from hostup_dash.core.errors import Refusal
 from hostup_dash.core.locks import advisory_lock
+from hostup_dash.core.problems import SERVICE_UNAVAILABLE
 from hostup_dash.hostup import (
     FieldError,
     HostupClient,
@@ -202,18 +203,25 @@ def _run_action(
             audit.audit_refusal_record(**refusal, problem=busy)
             raise busy
 
-        intent = audit.audit_intent_record(
-            actor=actor,
-            action=action,
-            vps_id=vps_id,
-            vps_name=vps_name,
-            request_body=body,
-            client_ip=client_ip,
-            bulk_run_id=bulk_run_id,
-        )
-        client = hostup_client(actor=actor.get_username(), max_retry_wait=INTERACTIVE_RETRY_WAIT_S)
-        started = time.monotonic()
+        try:  # a click holds one of the process's slots for waiting on HostUp; a bulk item (a job) does not
+            client = hostup_client(
+                actor=actor.get_username(), max_retry_wait=INTERACTIVE_RETRY_WAIT_S, interactive=bulk_run_id is None
+            )
+        except HostupError as slow:  # no slot: nothing is sent, so the attempt is a refusal, not an intent
+            busy = Refusal(code=slow.code, title=slow.title, detail=slow.detail, status=SERVICE_UNAVAILABLE)
+            audit.audit_refusal_record(**refusal, problem=busy)
+            raise busy from None
         try:
+            intent = audit.audit_intent_record(
+                actor=actor,
+                action=action,
+                vps_id=vps_id,
+                vps_name=vps_name,
+                request_body=body,
+                client_ip=client_ip,
+                bulk_run_id=bulk_run_id,
+            )
+            started = time.monotonic()
             reply, message = call(client)
         except HostupError as problem:
             outcome = Outcome.UNKNOWN if problem.is_outcome_unknown else Outcome.FAILED

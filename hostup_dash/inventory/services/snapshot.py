@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
 
 from hostup_dash.core.clients import INTERACTIVE_RETRY_WAIT_S, hostup_client
 from hostup_dash.hostup import RoutedIpv6State, Vps
 
 from ..models import VpsSnapshot
+from .live_reads import live_read_take
+
+LIVE_READS_SPENT = (
+    "You have re-checked HostUp as often as one person may in a minute, so this is the state as last read. "
+    "It is read live again from the next minute on."
+)
 
 # The columns a routed-IPv6 state fills: the only ones an action or a live read may write,
 # so a concurrent inventory pass's names, addresses and routes are never overwritten.
@@ -32,13 +41,30 @@ STATE_FIELDS = (
 )
 
 
-def vps_state_refresh(*, vps_id: str, actor: str = "") -> RoutedIpv6State:
+@dataclass(frozen=True)
+class LiveRead:
+    """What a VPS page's live read did."""
+
+    is_live: bool  # HostUp was asked; otherwise the snapshot's state stands
+    note: str = ""  # why the page shows the snapshot instead, when the user should know
+
+
+def vps_state_refresh(*, vps_id: str, user: AbstractBaseUser | None = None) -> LiveRead:
     """Read one VPS's routed-IPv6 state live and store it in its snapshot row. Raises HostupError.
 
     One upstream call when the VPS is in the snapshot; a VPS not yet synced costs a second
-    call for its name and addresses.
+    call for its name and addresses. For a person's page view (`user`), a state read in the last
+    LIVE_STATE_MAX_AGE seconds stands, and so does any state once the user's minute budget is spent:
+    every reload would otherwise be a call on the team's one API key.
     """
-    client = hostup_client(actor=actor, max_retry_wait=INTERACTIVE_RETRY_WAIT_S)
+    if user is not None:
+        recent = timezone.now() - timedelta(seconds=settings.LIVE_STATE_MAX_AGE)
+        if VpsSnapshot.objects.filter(vps_id=vps_id, state_checked_at__gte=recent, state_error="").exists():
+            return LiveRead(is_live=False)
+        if not live_read_take(user_id=user.pk):
+            return LiveRead(is_live=False, note=LIVE_READS_SPENT)
+    actor = user.get_username() if user is not None else ""
+    client = hostup_client(actor=actor, max_retry_wait=INTERACTIVE_RETRY_WAIT_S, interactive=user is not None)
     try:
         routed = client.get_routed_ipv6(vps_id)
         # The UPDATE's row count says whether the row exists: one query on every VPS page view.
@@ -48,7 +74,7 @@ def vps_state_refresh(*, vps_id: str, actor: str = "") -> RoutedIpv6State:
             snapshot.save()
     finally:
         client.close()
-    return routed
+    return LiveRead(is_live=True)
 
 
 def snapshot_from_vps(vps: Vps, now: datetime) -> VpsSnapshot:
