@@ -40,7 +40,8 @@ test: $(VENV)/.installed db
 
 # Production: gunicorn, DEBUG off, everything else from the environment (README: "Production").
 WEB_WORKERS ?= 2
-WEB_THREADS ?= 4
+# Exported: the settings derive HOSTUP_MAX_WAITING from it.
+export WEB_THREADS ?= 4
 BIND ?= 127.0.0.1:8000
 serve: $(VENV)/.installed db
 	DEBUG=False $(PY) manage.py ensure_database
