@@ -115,9 +115,13 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    "default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/hostup_dash"),
-}
+# The dashboard and the worker connect as DATABASE_URL's least-privilege role; `migrate` and `db_roles` as the
+# owner of the tables, MIGRATE_DATABASE_URL, in the same database (README "Production"). Unset: one user does both.
+_database_url = env.str("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/hostup_dash")
+DATABASES = {"default": env.db_url_config(_database_url)}
+MIGRATE_DATABASE = env.db_url_config(env.str("MIGRATE_DATABASE_URL", default=_database_url))
+if MIGRATE_DATABASE["NAME"] != DATABASES["default"]["NAME"]:
+    raise ImproperlyConfigured("MIGRATE_DATABASE_URL must name the same database as DATABASE_URL (see README.md).")
 # Never wrap requests in a transaction: an audit intent must be committed before the HostUp call.
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 # Reuse connections between requests (0: a new one each request), unless DATABASE_URL says
