@@ -191,6 +191,20 @@ def test_a_check_waits_for_the_shared_budget_without_calling_hostup(hostup, oper
 
 
 @pytest.mark.django_db
+def test_the_sweep_records_an_orphan_intent_as_unknown_in_words_and_checks_it(hostup, operator, free_vps, monkeypatch):
+    intent = _orphan_intent(operator, action=Action.ALLOCATE, vps_id=free_vps)
+    monkeypatch.setattr(outcomes, "ORPHAN_AFTER_TIMEOUTS", 0)
+
+    assert outcomes.outcome_sweep() == 1
+    assert outcomes.outcome_sweep() == 0  # its check is already waiting; no second unknown record
+
+    [outcome] = AuditRecord.objects.filter(intent=intent)
+    assert (outcome.outcome, outcome.problem_code) == (Outcome.UNKNOWN, outcomes.WORKER_STOPPED)
+    assert outcomes.WORKER_STOPPED_DETAIL in outcome.problem_detail
+    assert [check["args"] for check in _checks_waiting()] == [{"intent_id": intent.id, "attempt": 1}]
+
+
+@pytest.mark.django_db
 def test_the_sweep_leaves_an_intent_that_may_still_be_in_flight(hostup, operator, free_vps):
     _orphan_intent(operator, action=Action.ALLOCATE, vps_id=free_vps)
 
@@ -199,7 +213,7 @@ def test_the_sweep_leaves_an_intent_that_may_still_be_in_flight(hostup, operator
 
 @pytest.mark.django_db
 def test_the_sweep_skips_intents_whose_outcome_is_known(hostup, operator, free_vps, monkeypatch):
-    monkeypatch.setattr(outcomes, "ORPHAN_AFTER", timedelta(0))
+    monkeypatch.setattr(outcomes, "ORPHAN_AFTER_TIMEOUTS", 0)
     services.ipv6_allocate(actor=operator, vps_id=free_vps)
 
     assert outcomes.outcome_sweep() == 0
@@ -210,7 +224,7 @@ def test_the_sweep_finds_an_unknown_outcome_whose_check_was_never_queued(hostup,
     intent = _lost_at_the_gateway(hostup, free_vps, lambda: services.ipv6_allocate(actor=operator, vps_id=free_vps))
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM procrastinate_jobs")  # as if the job table had been unreachable
-    monkeypatch.setattr(outcomes, "ORPHAN_AFTER", timedelta(0))
+    monkeypatch.setattr(outcomes, "ORPHAN_AFTER_TIMEOUTS", 0)
 
     assert outcomes.outcome_sweep() == 1
     assert [check["args"] for check in _checks_waiting()] == [{"intent_id": intent.id, "attempt": 1}]

@@ -125,7 +125,7 @@ def test_worker_resolves_an_intent_left_without_outcome_found_by_the_sweep(
     client = hostup_client()
     client.allocate_routed_ipv6(free_vps)  # it reached HostUp; then the process died
     client.close()
-    monkeypatch.setattr(outcomes, "ORPHAN_AFTER", timedelta(0))
+    monkeypatch.setattr(outcomes, "ORPHAN_AFTER_TIMEOUTS", 0)
 
     assert outcomes.outcome_sweep() == 1
     record = wait_for(lambda: _follow_up(free_vps), timeout=30)

@@ -14,6 +14,7 @@ import logging
 import time
 from datetime import UTC, datetime, timedelta
 
+from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
@@ -41,7 +42,10 @@ OUTCOME_CHECKER = "outcome-check"  # the follow-up's actor, and its HostUp calls
 FIRST_CHECK_DELAY_S = 10
 RETRY_DELAYS_S = (30, 120, 600, 3600)
 # An intent with no outcome this long after it was written lost its web or worker process.
-ORPHAN_AFTER = timedelta(minutes=5)
+# An intent with no outcome this many HOSTUP_TIMEOUTs old: its process died before HostUp answered.
+ORPHAN_AFTER_TIMEOUTS = 2
+WORKER_STOPPED = "worker_stopped"
+WORKER_STOPPED_DETAIL = "The worker handling this action stopped before HostUp answered."
 # The sweep runs every few minutes; only a day without any worker could leave an intent behind.
 SWEEP_LOOKBACK = timedelta(days=1)
 SWEEP_BATCH = 500
@@ -105,26 +109,40 @@ def outcome_resolve(*, intent_id: int, attempt: int = 1) -> AuditRecord | None:
 
 
 def outcome_sweep() -> int:
-    """Queue a check for each recent intent whose outcome is still not known; returns how many were queued.
+    """Check each recent intent whose outcome is still not known; returns how many checks were queued.
 
-    Cheap however long the log: only the window's intents are read (the outcome index, by
-    id), each with one look-up of its outcome records (the intent index). An unknown
-    outcome whose first check could not be queued is found here too.
+    An intent with no outcome record at all, older than twice HOSTUP_TIMEOUT, first gets an
+    outcome `unknown` record in words (its process died before HostUp answered). Cheap however
+    long the log: only the window's intents are read (the outcome index, by id), each with one
+    look-up of its outcome records (the intent index). An unknown outcome whose first check
+    could not be queued is found here too.
     """
     now = timezone.now()
+    orphan_after = timedelta(seconds=ORPHAN_AFTER_TIMEOUTS * settings.HOSTUP_TIMEOUT)
     settled = AuditRecord.objects.filter(intent=OuterRef("pk")).exclude(outcome=Outcome.UNKNOWN)
-    intent_ids = (
+    intents = (
         AuditRecord.objects.filter(
             outcome=Outcome.PENDING,
             action__in=ACTION_NOUNS,
             created_at__gte=now - SWEEP_LOOKBACK,
-            created_at__lt=now - ORPHAN_AFTER,
+            created_at__lt=now - orphan_after,
         )
         .exclude(Exists(settled))
-        .order_by("id")
-        .values_list("id", flat=True)[:SWEEP_BATCH]
+        .annotate(has_outcome=Exists(AuditRecord.objects.filter(intent=OuterRef("pk"))))
+        .order_by("id")[:SWEEP_BATCH]
     )
-    return sum(outcome_check_queue(intent_id=intent_id, delay_s=0) for intent_id in intent_ids)
+    queued = 0
+    for intent in intents:
+        if not intent.has_outcome:
+            _orphan_outcome_record(intent, now=now)
+        queued += outcome_check_queue(intent_id=intent.id, delay_s=0)
+    return queued
+
+
+def _orphan_outcome_record(intent: AuditRecord, *, now: datetime) -> AuditRecord:
+    stopped = HostupError(code=WORKER_STOPPED, title="No answer was recorded", detail=WORKER_STOPPED_DETAIL)
+    duration_ms = round((now - intent.created_at).total_seconds() * 1000)
+    return audit.audit_outcome_record(intent=intent, outcome=Outcome.UNKNOWN, duration_ms=duration_ms, problem=stopped)
 
 
 def _is_settled(intent: AuditRecord) -> bool:
