@@ -64,7 +64,7 @@ def inventory_refresh(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, "inventory/vps_list.html#vps-rows", context)
 
 
-def _detail_context(vps_id: str, user, *, partial: bool, **extra) -> dict:
+def _detail_context(vps_id: str, user, *, partial: bool, loading: bool = False, **extra) -> dict:
     # The history panel is on the full page only: after a partial, it reloads itself on IPV6_CHANGED.
     history = None
     if not partial and user.has_perm(roles.VIEW_VPS_HISTORY):
@@ -72,13 +72,15 @@ def _detail_context(vps_id: str, user, *, partial: bool, **extra) -> dict:
     vps = selectors.vps_get(vps_id=vps_id)
     # Allocate stays offered while the state is unknown: HostUp answers it with the allocation there is, if any.
     active = bool(vps and vps.has_active_allocation)
+    # While the live state is `loading` no action is offered: a form typed into would be swapped away.
     return {
         "vps": vps,
         "vps_id": vps_id,
         "history": history,
-        "can_allocate": user.has_perm(roles.ALLOCATE_IPV6) and not active,
-        "can_refresh": user.has_perm(roles.REFRESH_NEXT_HOP) and active,
-        "can_release": user.has_perm(roles.RELEASE_IPV6) and active,
+        "loading": loading,
+        "can_allocate": not loading and user.has_perm(roles.ALLOCATE_IPV6) and not active,
+        "can_refresh": not loading and user.has_perm(roles.REFRESH_NEXT_HOP) and active,
+        "can_release": not loading and user.has_perm(roles.RELEASE_IPV6) and active,
         **extra,
     }
 
@@ -86,7 +88,14 @@ def _detail_context(vps_id: str, user, *, partial: bool, **extra) -> dict:
 @require_GET
 @permission_required_audited(roles.VIEW_INVENTORY, action=Action.VIEW_INVENTORY)
 def vps_detail(request: HtmxHttpRequest, vps_id: str) -> HttpResponse:
-    """The VPS page, with its routed-IPv6 state read live (htmx: the panel alone)."""
+    """The VPS page. A VPS already in the snapshot renders at once from it, and its panel then
+    reads HostUp over htmx (a slow HostUp slows one panel, not the page); the panel's request,
+    a VPS not yet synced, and `?live=1` (Re-check without JavaScript) read the state live."""
+    partial = is_partial(request)
+    if not partial and "live" not in request.GET and selectors.vps_get(vps_id=vps_id) is not None:
+        return render(
+            request, "inventory/vps_detail.html", _detail_context(vps_id, request.user, partial=False, loading=True)
+        )
     problem, note = None, ""
     try:
         note = services.vps_state_refresh(vps_id=vps_id, user=request.user).note
@@ -94,7 +103,6 @@ def vps_detail(request: HtmxHttpRequest, vps_id: str) -> HttpResponse:
         if error.status == 404 and selectors.vps_get(vps_id=vps_id) is None:
             raise Http404("No such VPS") from None
         problem = error
-    partial = is_partial(request)
     context = _detail_context(vps_id, request.user, partial=partial, problem=problem, note=note)
     template = "inventory/vps_detail.html#ipv6-panel" if partial else "inventory/vps_detail.html"
     # Turned away before asking HostUp: the page is the snapshot, and the status says to try again.

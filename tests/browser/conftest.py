@@ -121,6 +121,7 @@ def open_vps_as(page: Page, live_server, hostup, log_in_as) -> Callable[..., str
         log_in_as(role)
         page.goto(f"{live_server.url}/vps/{vps_id}/")
         expect(page.locator("#ipv6-panel")).to_be_visible()
+        expect(page.locator("#ipv6-panel[aria-busy]")).to_have_count(0)  # the live state has arrived
         page.evaluate("window.__marker = 1")
         return vps_id
 

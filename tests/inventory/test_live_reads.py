@@ -26,7 +26,7 @@ def one_minute(settings):
 @pytest.mark.django_db
 def test_a_reload_within_the_max_age_makes_no_second_call(hostup, viewer_client):
     vps_id = synced(hostup).vps_ids()[0]
-    url = reverse("inventory:vps-detail", args=[vps_id])
+    url = reverse("inventory:vps-detail", args=[vps_id]) + "?live=1"
 
     first, second = viewer_client.get(url), viewer_client.get(url)
 
@@ -38,7 +38,7 @@ def test_a_reload_within_the_max_age_makes_no_second_call(hostup, viewer_client)
 def test_a_state_older_than_the_max_age_is_read_again(hostup, viewer_client, settings):
     settings.LIVE_STATE_MAX_AGE = 0
     vps_id = synced(hostup).vps_ids()[0]
-    url = reverse("inventory:vps-detail", args=[vps_id])
+    url = reverse("inventory:vps-detail", args=[vps_id]) + "?live=1"
 
     viewer_client.get(url)
     viewer_client.get(url)
@@ -50,7 +50,7 @@ def test_a_state_older_than_the_max_age_is_read_again(hostup, viewer_client, set
 def test_reads_beyond_the_minute_budget_show_the_snapshot_and_say_so(hostup, viewer_client, settings, one_minute):
     settings.LIVE_READS_PER_USER_MINUTE = 2
     vps_id = synced(hostup).vps_ids()[0]
-    url = reverse("inventory:vps-detail", args=[vps_id])
+    url = reverse("inventory:vps-detail", args=[vps_id]) + "?live=1"
 
     pages = [viewer_client.get(url).content.decode() for _ in range(3)]
 
@@ -63,7 +63,7 @@ def test_reads_beyond_the_minute_budget_show_the_snapshot_and_say_so(hostup, vie
 def test_the_budget_is_each_users_own(hostup, role_client, settings, one_minute):
     settings.LIVE_READS_PER_USER_MINUTE = 1
     vps_id = synced(hostup).vps_ids()[0]
-    url = reverse("inventory:vps-detail", args=[vps_id])
+    url = reverse("inventory:vps-detail", args=[vps_id]) + "?live=1"
     viewer, operator = role_client("viewer"), role_client("operator")
 
     viewer.get(url)
@@ -76,7 +76,7 @@ def test_the_budget_is_each_users_own(hostup, role_client, settings, one_minute)
 @pytest.mark.django_db
 def test_the_budget_is_counted_in_one_row_per_user_and_minute(hostup, viewer_client, settings, one_minute):
     vps_id = synced(hostup).vps_ids()[0]
-    url = reverse("inventory:vps-detail", args=[vps_id])
+    url = reverse("inventory:vps-detail", args=[vps_id]) + "?live=1"
 
     for _ in range(3):
         viewer_client.get(url)
@@ -90,7 +90,7 @@ def test_a_new_minute_drops_the_users_earlier_counts(hostup, viewer_client, djan
     viewer = django_user_model.objects.get(username="viewer")
     LiveReadCount.objects.create(user=viewer, minute=datetime.fromisoformat("2026-01-01T00:00:00+00:00"), reads=99)
 
-    viewer_client.get(reverse("inventory:vps-detail", args=[vps_id]))
+    viewer_client.get(reverse("inventory:vps-detail", args=[vps_id]) + "?live=1")
 
     assert list(LiveReadCount.objects.values_list("reads", flat=True)) == [1]
     assert _reads_of(hostup, vps_id) == 1

@@ -201,7 +201,7 @@ def test_vps_page_says_its_state_could_not_be_read(hostup, viewer_client):
     bad = spoil(hostup)
     services.inventory_sync()
 
-    page = viewer_client.get(reverse("inventory:vps-detail", args=[bad])).content.decode()
+    page = viewer_client.get(reverse("inventory:vps-detail", args=[bad]) + "?live=1").content.decode()
 
     assert f"could not read: {UNREADABLE}" in page
 
@@ -211,7 +211,7 @@ def test_vps_page_read_clears_the_flag(hostup, viewer_client):
     bad = spoil(hostup, count=1)
     services.inventory_sync()
 
-    page = viewer_client.get(reverse("inventory:vps-detail", args=[bad])).content.decode()
+    page = viewer_client.get(reverse("inventory:vps-detail", args=[bad]) + "?live=1").content.decode()
 
     assert "could not read: " not in page
     assert not VpsSnapshot.objects.get(vps_id=bad).has_state_error

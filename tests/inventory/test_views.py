@@ -93,7 +93,7 @@ def test_login_page_is_public():
 def test_detail_role_matrix_controls(hostup, role_client):
     vps_id = pick_vps(hostup, allocated=True)
     synced(hostup)
-    url = reverse("inventory:vps-detail", args=[vps_id])
+    url = reverse("inventory:vps-detail", args=[vps_id]) + "?live=1"
 
     pages = {role: role_client(role).get(url).content.decode() for role in ["viewer", "operator", "auditor", "admin"]}
 
@@ -110,7 +110,7 @@ def test_detail_offers_only_what_the_state_allows(hostup, admin_client_role):
     vps_id = pick_vps(hostup, allocated=False)
     synced(hostup)
 
-    page = admin_client_role.get(reverse("inventory:vps-detail", args=[vps_id])).content.decode()
+    page = admin_client_role.get(reverse("inventory:vps-detail", args=[vps_id]) + "?live=1").content.decode()
 
     assert ">Allocate</button>" in page
     assert "Refresh next hop" not in page and "Release…" not in page
@@ -121,7 +121,7 @@ def test_vps_page_shows_live_state_and_updates_the_snapshot(hostup, viewer_clien
     vps_id = pick_vps(hostup, allocated=True)
     synced(hostup)
 
-    response = viewer_client.get(reverse("inventory:vps-detail", args=[vps_id]))
+    response = viewer_client.get(reverse("inventory:vps-detail", args=[vps_id]) + "?live=1")
 
     snapshot = VpsSnapshot.objects.get(vps_id=vps_id)
     assert snapshot.state_checked_at is not None
@@ -134,7 +134,7 @@ def test_vps_page_says_when_the_next_hop_differs(hostup, viewer_client):
     synced(hostup)
     stale = None
     for snapshot in VpsSnapshot.objects.all():
-        response = viewer_client.get(reverse("inventory:vps-detail", args=[snapshot.vps_id]))
+        response = viewer_client.get(reverse("inventory:vps-detail", args=[snapshot.vps_id]) + "?live=1")
         if VpsSnapshot.objects.get(vps_id=snapshot.vps_id).is_next_hop_stale:
             stale = response
             break
@@ -147,7 +147,7 @@ def test_vps_page_says_when_the_next_hop_differs(hostup, viewer_client):
 def test_vps_page_shows_why_routed_ipv6_is_unavailable(hostup, viewer_client):
     synced(hostup)
     for snapshot in VpsSnapshot.objects.all():
-        response = viewer_client.get(reverse("inventory:vps-detail", args=[snapshot.vps_id]))
+        response = viewer_client.get(reverse("inventory:vps-detail", args=[snapshot.vps_id]) + "?live=1")
         row = VpsSnapshot.objects.get(vps_id=snapshot.vps_id)
         if row.routed_available is False and row.routed_reason:
             assert f"Not available: {row.routed_reason}" in response.content.decode()
@@ -167,7 +167,7 @@ def test_vps_page_survives_hostup_being_down(hostup, viewer_client):
     synced(hostup)
     hostup.fail_next("internal", count=5, path_prefix="/api/v2/vps")
 
-    response = viewer_client.get(reverse("inventory:vps-detail", args=[vps_id]))
+    response = viewer_client.get(reverse("inventory:vps-detail", args=[vps_id]) + "?live=1")
 
     assert response.status_code == 200
     assert "Internal server error" in response.content.decode()
@@ -253,7 +253,7 @@ def test_hostile_vps_name_is_shown_as_text_everywhere(hostup, operator_client, a
 
     pages = [
         operator_client.get("/").content.decode(),
-        operator_client.get(reverse("inventory:vps-detail", args=[vps_id])).content.decode(),
+        operator_client.get(reverse("inventory:vps-detail", args=[vps_id]) + "?live=1").content.decode(),
         admin_client_role.get(reverse("audit:audit-list")).content.decode(),
     ]
 
@@ -268,7 +268,7 @@ def test_api_token_never_reaches_a_page(hostup, settings, admin_client_role):
     synced(hostup)
     admin_client_role.post(reverse("inventory:ipv6-allocate", args=[vps_id]), **HTMX)
 
-    for url in ["/", reverse("inventory:vps-detail", args=[vps_id]), reverse("audit:audit-list")]:
+    for url in ["/", reverse("inventory:vps-detail", args=[vps_id]) + "?live=1", reverse("audit:audit-list")]:
         assert settings.HOSTUP_API_TOKEN not in admin_client_role.get(url).content.decode()
     assert settings.HOSTUP_API_TOKEN not in str(list(AuditRecord.objects.values()))
 
@@ -282,8 +282,24 @@ def test_rate_limited_vps_page_does_not_hold_the_worker(hostup, viewer_client):
     hostup.fail_next("rate_limit", path_prefix=f"/api/v2/vps/{vps_id}", retry_after=5)
 
     started = time.monotonic()
-    response = viewer_client.get(reverse("inventory:vps-detail", args=[vps_id]))
+    response = viewer_client.get(reverse("inventory:vps-detail", args=[vps_id]) + "?live=1")
 
     assert time.monotonic() - started < 2
     assert "HostUp is rate-limiting us, try again in 5 s" in response.content.decode()
     assert VpsSnapshot.objects.get(vps_id=vps_id).routed_prefix in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_vps_page_renders_from_the_snapshot_and_loads_the_live_state_into_its_panel(hostup, viewer_client):
+    vps_id = pick_vps(hostup, allocated=True)
+    synced(hostup)
+    url = reverse("inventory:vps-detail", args=[vps_id])
+
+    page = viewer_client.get(url).content.decode()
+
+    assert hostup.calls == []  # a slow HostUp cannot hold the page
+    assert f'hx-get="{url}" hx-trigger="load"' in page
+    assert "Reading the current state from" in page
+    panel = viewer_client.get(url, **HTMX).content.decode()
+    assert [c.path for c in hostup.calls] == [f"/api/v2/vps/{vps_id}/routed-ipv6"]
+    assert 'hx-trigger="load"' not in panel and "Reading the current state" not in panel
