@@ -5,7 +5,7 @@ from procrastinate.contrib.django import app
 from hostup_dash.core.jobs import WORKER_DEAD_AFTER
 
 
-@app.periodic(cron="* * * * *", periodic_id="retry-stalled-jobs")
+@app.periodic(cron="* * * * * */10", periodic_id="retry-stalled-jobs")
 @app.task(queueing_lock="retry-stalled-jobs", pass_context=True)
 async def retry_stalled_jobs(context, timestamp: int) -> None:
     """Put the jobs of a worker that died (SIGKILL, lost host) back in the queue.
