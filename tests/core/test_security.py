@@ -28,6 +28,9 @@ PRODUCTION_ENV = {
     "SECURE_HSTS_PRELOAD": "True",
     "SESSION_COOKIE_SECURE": "True",
     "CSRF_COOKIE_SECURE": "True",
+    # Checked for presence only: the deploy check reads no key.
+    "AUDIT_SIGNING_KEY_FILE": "/etc/hostup-dash/audit-signing.pem",
+    "AUDIT_CHECKPOINT_DIR": "/srv/audit-checkpoints",
     # No server on port 9: these tests are about settings; test_db_roles.py checks the database user.
     "DATABASE_URL": "postgres://hostup_app:app-password@127.0.0.1:9/hostup_dash",
     "MIGRATE_DATABASE_URL": "postgres://hostup_owner:owner-password@127.0.0.1:9/hostup_dash",
