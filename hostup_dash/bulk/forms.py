@@ -19,11 +19,10 @@ class VpsIdsField(forms.Field):
 
 
 class BulkTargetForm(forms.Form):
-    """`vps` ids, or `match` with the list's own filter fields (q, power, routed) and, optionally, `drifted`."""
+    """`vps` ids, or `match` with the list's own filter fields (q, power, routed, state)."""
 
     vps = VpsIdsField(required=False)
-    match = forms.BooleanField(required=False)  # "select all N matching this filter"
-    drifted = forms.BooleanField(required=False)  # only VPSes whose snapshot says the next hop differs
+    match = forms.BooleanField(required=False)  # "all N matching this filter"
 
     def vps_ids(self) -> list[str]:
         """The chosen VPS ids, in the list's order when matched. Raises Refusal when nothing is chosen."""
@@ -39,6 +38,6 @@ class BulkTargetForm(forms.Form):
             query=found.get("q", ""),
             power_state=found.get("power", ""),
             has_routed_ipv6=filters.has_routed_ipv6,
-            drifted=self.cleaned_data["drifted"],
+            state=found.get("state", ""),
             limit=services.MAX_ITEMS + 1,  # one more, so the service can say there are too many
         )

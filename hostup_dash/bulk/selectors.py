@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Case, Count, F, IntegerField, Q, Value, When
+from django.db.models import Case, Count, IntegerField, Q, Value, When
 
 from hostup_dash.audit.models import AuditRecord
 from hostup_dash.inventory import selectors as inventory_selectors
-from hostup_dash.inventory.models import AllocationStatus
 
 from .models import BulkItem, BulkRun
 
@@ -27,19 +26,13 @@ ATTENTION_ORDER = Case(
 )
 
 
-def next_hop_drifted() -> Q:
-    """Rows whose snapshot says the next hop differs from HostUp's suggestion (VpsSnapshot.is_next_hop_stale)."""
-    has_suggestion = Q(allocation_status=AllocationStatus.ACTIVE) & ~Q(suggested_next_hop="")
-    return has_suggestion & ~Q(next_hop=F("suggested_next_hop"))
-
-
 def bulk_targets(
-    *, query: str = "", power_state: str = "", has_routed_ipv6: bool | None = None, drifted: bool = False, limit: int
+    *, query: str = "", power_state: str = "", has_routed_ipv6: bool | None = None, state: str = "", limit: int
 ) -> list[str]:
-    """The VPS ids the list shows for these filters (and only drifted ones, if asked), by name; at most `limit`."""
-    rows = inventory_selectors.vps_list(query=query, power_state=power_state, has_routed_ipv6=has_routed_ipv6)
-    if drifted:
-        rows = rows.filter(next_hop_drifted())
+    """The VPS ids the list shows for these filters (a state: one of inventory's VpsState), by name; at most `limit`."""
+    rows = inventory_selectors.vps_list(
+        query=query, power_state=power_state, has_routed_ipv6=has_routed_ipv6, state=state
+    )
     return list(rows.order_by("name", "vps_id").values_list("vps_id", flat=True)[:limit])
 
 

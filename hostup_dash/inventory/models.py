@@ -64,6 +64,8 @@ class VpsSnapshot(models.Model):
             models.Index(fields=["name", "vps_id"], name="vps_name_idx"),
             # The state pass reads the never-read rows, then the oldest-checked, first.
             models.Index(F("state_checked_at").asc(nulls_first=True), F("vps_id"), name="vps_state_queue_idx"),
+            # The list sorted by prefix pages through this (sorted by state age, through vps_state_queue_idx).
+            models.Index(fields=["routed_prefix", "vps_id"], name="vps_prefix_idx"),
             # The search box's trigram indexes are in migration 0002 (raw SQL).
         ]
         permissions = [
@@ -92,6 +94,27 @@ class VpsSnapshot(models.Model):
         return self.allocation_status == AllocationStatus.COOLDOWN and bool(
             self.cooldown_until and self.cooldown_until > timezone.now()
         )
+
+    @property
+    def is_unavailable(self) -> bool:
+        """HostUp says no routed IPv6 here, for a reason other than a cooldown (that has its own badge)."""
+        return self.routed_available is False and not self.is_in_cooldown
+
+    @property
+    def is_never_checked(self) -> bool:
+        return self.state_checked_at is None
+
+
+class StateCounts(models.Model):
+    """How many VPSes are in each of the list's states, counted at counted_at: one row, so the
+    list reads the counts above its table instead of counting the table on every render."""
+
+    key = models.CharField(primary_key=True, max_length=16)
+    counts = models.JSONField(default=dict)  # state -> VPSes in it (inventory.selectors.VpsState)
+    counted_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.key} at {self.counted_at}: {self.counts}"
 
 
 class SyncRun(models.Model):

@@ -6,29 +6,144 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection
-from django.db.models import F, Q, QuerySet
+from django.db import connection, models
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
-from .models import AllocationStatus, SyncRun, VpsSnapshot
+from .models import AllocationStatus, StateCounts, SyncRun, VpsSnapshot
 
 PAGE_SIZE = 50
 # A filtered list counts its matches up to here and then says "more than": an exact
 # count of a broad search would read most of the table on every keystroke. Up to here,
 # too, the matches are read through the search's indexes and sorted (see vps_page).
 COUNT_CAP = 2000
-# A cursor is a row's place in the list's order, "name|vps_id". A VPS id never holds the
-# separator and a name may, so the id is whatever follows the last one.
+# A cursor is a row's place in the list's order, "key|vps_id", the key being the sorted
+# column's value. A VPS id never holds the separator and a key may, so the id is whatever follows the last one.
 CURSOR_SEPARATOR = "|"
+# The counts above the list are recounted when older than this, by the first request or worker tick to see it.
+STATE_COUNTS_MAX_AGE = timedelta(seconds=10)
+STATE_COUNTS_KEY = "fleet"
 
-Key = tuple[str, str]  # (name, vps_id): the list's order, served by the vps_name_idx index
-# The same order, in a form no index gives: NULLS FIRST on these NOT NULL columns moves no
-# row, but vps_name_idx keeps NULLs last, so PostgreSQL must find the rows first and sort them.
-SORTED_APART = (F("name").asc(nulls_first=True), F("vps_id").asc(nulls_first=True))
+Key = tuple[str, str]  # (sort key as the cursor writes it, vps_id)
 
 
-def vps_list(*, query: str = "", power_state: str = "", has_routed_ipv6: bool | None = None) -> QuerySet[VpsSnapshot]:
-    """Snapshot rows matching a search (name, IP or prefix) and filters, by name."""
+class VpsState(models.TextChoices):
+    """The states the list filters by and counts, named as the rows' badges name them."""
+
+    ACTIVE = "active", "active"
+    DRIFTED = "drifted", "next hop differs"
+    UNAVAILABLE = "unavailable", "unavailable"
+    COOLDOWN = "cooldown", "in cooldown"
+    NEVER_CHECKED = "never-checked", "never checked"
+    UNREADABLE = "unreadable", "could not read"
+
+
+def state_filters() -> dict[str, Q]:
+    """Each state as a filter; each agrees with the VpsSnapshot property its badge reads (a test holds them to it)."""
+    active = Q(allocation_status=AllocationStatus.ACTIVE)  # has_active_allocation
+    cooldown = Q(allocation_status=AllocationStatus.COOLDOWN, cooldown_until__gt=timezone.now())  # is_in_cooldown
+    return {
+        VpsState.ACTIVE: active,
+        VpsState.DRIFTED: active
+        & ~Q(suggested_next_hop="")
+        & ~Q(next_hop=F("suggested_next_hop")),  # is_next_hop_stale
+        VpsState.UNAVAILABLE: Q(routed_available=False) & ~cooldown,  # is_unavailable
+        VpsState.COOLDOWN: cooldown,
+        VpsState.NEVER_CHECKED: Q(state_checked_at__isnull=True),  # is_never_checked
+        VpsState.UNREADABLE: ~Q(state_error=""),  # has_state_error
+    }
+
+
+def state_counts_count() -> dict[str, int]:
+    """How many VPSes are in each state: one pass over the table, COUNT(*) FILTER (WHERE …) per state."""
+    return VpsSnapshot.objects.aggregate(**{state: Count("pk", filter=q) for state, q in state_filters().items()})
+
+
+def state_counts() -> dict[str, int]:
+    """The counts above the list, from a one-row table; recounted when older than STATE_COUNTS_MAX_AGE.
+
+    A read-through cache of derived numbers, so the list never counts the table on a render.
+    Whoever moves counted_at on recounts; a request that loses that race shows the counts it read.
+    """
+    now = timezone.now()
+    cached = StateCounts.objects.filter(key=STATE_COUNTS_KEY).first()
+    if cached is not None:
+        if now - cached.counted_at < STATE_COUNTS_MAX_AGE:
+            return cached.counts
+        rows = StateCounts.objects.filter(key=STATE_COUNTS_KEY, counted_at=cached.counted_at)
+        if not rows.update(counted_at=now):
+            return cached.counts
+    counts = state_counts_count()
+    fresh = StateCounts(key=STATE_COUNTS_KEY, counts=counts, counted_at=now)
+    StateCounts.objects.bulk_create(
+        [fresh], update_conflicts=True, unique_fields=["key"], update_fields=["counts", "counted_at"]
+    )
+    return counts
+
+
+@dataclass(frozen=True)
+class Sort:
+    """One order of the list: a column, then vps_id to break ties, each served by an index."""
+
+    column: str
+    descending: bool = False
+    nullable: bool = False  # NULLs (never read) come first ascending, last descending, as vps_state_queue_idx has them
+
+    def order(self, *, few: bool = False) -> tuple:
+        """ORDER BY. `few` asks for the same order in a form no index gives, so PostgreSQL finds the rows
+        first and sorts them (see vps_page): NULLS FIRST ascending (LAST descending) on a NOT NULL column
+        moves no row, but the indexes keep such NULLs the other way."""
+        direction = "desc" if self.descending else "asc"
+        nulls = {"nulls_last": True} if self.descending else {"nulls_first": True}
+        column = getattr(F(self.column), direction)(**(nulls if self.nullable or few else {}))
+        return column, getattr(F("vps_id"), direction)(**(nulls if few else {}))
+
+    def key_of(self, vps: VpsSnapshot) -> str:
+        value = getattr(vps, self.column)
+        return "" if value is None else value.isoformat() if isinstance(value, datetime) else value
+
+    def parse(self, text: str):
+        """The column's value a cursor's key stands for; raises ValueError when it stands for none."""
+        if not self.nullable:
+            return text
+        if text == "":
+            return None
+        value = datetime.fromisoformat(text)
+        if value.tzinfo is None:  # the cursors the pager writes carry their zone
+            raise ValueError(text)
+        return value
+
+    def beyond(self, value, vps_id: str, *, later: bool) -> Q:
+        """Rows after (later) or before this place in the column's ascending order, NULLs first.
+
+        The outer __gte / __lte repeats what the OR says: it gives PostgreSQL the index bound
+        to start the scan from, where the OR alone would make it walk the index from the beginning.
+        """
+        column, nulls = self.column, Q(**{f"{self.column}__isnull": True})
+        if value is None:
+            return (nulls & Q(vps_id__gt=vps_id)) | ~nulls if later else nulls & Q(vps_id__lt=vps_id)
+        bound, strict = ("gte", "gt") if later else ("lte", "lt")
+        place = Q(**{f"{column}__{bound}": value}) & (
+            Q(**{f"{column}__{strict}": value}) | Q(**{f"vps_id__{strict}": vps_id})
+        )
+        return place | nulls if self.nullable and not later else place
+
+
+SORTS = {
+    "name": Sort("name"),
+    "-name": Sort("name", descending=True),
+    "checked": Sort("state_checked_at", nullable=True),  # never read, then the oldest state first
+    "-checked": Sort("state_checked_at", descending=True, nullable=True),
+    "prefix": Sort("routed_prefix"),
+    "-prefix": Sort("routed_prefix", descending=True),
+}
+DEFAULT_SORT = "name"
+
+
+def vps_list(
+    *, query: str = "", power_state: str = "", has_routed_ipv6: bool | None = None, state: str = ""
+) -> QuerySet[VpsSnapshot]:
+    """Snapshot rows matching a search (name, IP or prefix) and filters (a state: one of VpsState)."""
     rows = VpsSnapshot.objects.all()
     if query:
         rows = rows.filter(
@@ -43,17 +158,15 @@ def vps_list(*, query: str = "", power_state: str = "", has_routed_ipv6: bool | 
     if has_routed_ipv6 is not None:
         has = Q(allocation_status=AllocationStatus.ACTIVE) | ~Q(account_route_prefixes="")
         rows = rows.filter(has if has_routed_ipv6 else ~has)
+    if state:
+        rows = rows.filter(state_filters()[state])
     return rows
 
 
 def cursor_key(cursor: str) -> Key | None:
-    """The (name, vps_id) a cursor points at; None when the text is not a cursor."""
-    name, separator, vps_id = cursor.rpartition(CURSOR_SEPARATOR)
-    return (name, vps_id) if separator and vps_id else None
-
-
-def _cursor(vps: VpsSnapshot) -> str:
-    return f"{vps.name}{CURSOR_SEPARATOR}{vps.vps_id}"
+    """The (key, vps_id) a cursor points at; None when the text is not a cursor."""
+    key, separator, vps_id = cursor.rpartition(CURSOR_SEPARATOR)
+    return (key, vps_id) if separator and vps_id else None
 
 
 @dataclass(frozen=True)
@@ -70,12 +183,13 @@ class VpsPage:
 def vps_page(
     rows: QuerySet[VpsSnapshot],
     *,
+    sort: Sort = SORTS[DEFAULT_SORT],
     after: Key | None = None,
     before: Key | None = None,
     size: int = PAGE_SIZE,
     few: bool = False,
 ) -> VpsPage:
-    """One page by keyset on (name, vps_id): no OFFSET, no COUNT, one query.
+    """One page by keyset on (the sort's column, vps_id): no OFFSET, no COUNT, one query.
 
     `few` says the rows are known to be few (a filter counted in full): they are then picked by the
     search's trigram indexes and sorted. Walking vps_name_idx instead, PostgreSQL expects the
@@ -83,38 +197,37 @@ def vps_page(
     it would filter most of the table before the first of them.
 
     A page reached through a cursor has a page on the side it came from, so that side needs no
-    query. A cursor that leads nowhere (crafted, or its rows are gone) gives the first page, and
-    so does walking back to the start: a full page, not the few rows left before the cursor.
-    Either costs a second query.
+    query. A cursor that leads nowhere (crafted, from another sort, or its rows are gone) gives the
+    first page, and so does walking back to the start: a full page, not the few rows left before the
+    cursor. Either costs a second query.
     """
-    ordered = rows.order_by(*SORTED_APART) if few else rows.order_by("name", "vps_id")
-    if before is not None:
-        # Walking back: read downwards from the cursor, then flip into the list's order.
-        found = list(ordered.filter(_keyset_before(before)).reverse()[: size + 1])
+    ordered = rows.order_by(*sort.order(few=few))
+
+    def cursor(vps: VpsSnapshot) -> str:
+        return f"{sort.key_of(vps)}{CURSOR_SEPARATOR}{vps.vps_id}"
+
+    def beyond(key: Key, *, forward: bool) -> Q | None:
+        try:
+            value = sort.parse(key[0])
+        except ValueError:
+            return None
+        return sort.beyond(value, key[1], later=forward != sort.descending)
+
+    if before is not None and (back := beyond(before, forward=False)) is not None:
+        # Walking back: read against the list's order from the cursor, then flip into it.
+        found = list(ordered.filter(back).reverse()[: size + 1])
         if len(found) > size:
             page = found[:size][::-1]
-            return VpsPage(page, next_cursor=_cursor(page[-1]), previous_cursor=_cursor(page[0]))
-    elif after is not None:
-        found = list(ordered.filter(_keyset_after(after))[: size + 1])
+            return VpsPage(page, next_cursor=cursor(page[-1]), previous_cursor=cursor(page[0]))
+    elif after is not None and (on := beyond(after, forward=True)) is not None:
+        found = list(ordered.filter(on)[: size + 1])
         if found:
             page = found[:size]
-            next_cursor = _cursor(page[-1]) if len(found) > size else None
-            return VpsPage(page, next_cursor=next_cursor, previous_cursor=_cursor(page[0]))
+            next_cursor = cursor(page[-1]) if len(found) > size else None
+            return VpsPage(page, next_cursor=next_cursor, previous_cursor=cursor(page[0]))
     found = list(ordered[: size + 1])
-    next_cursor = _cursor(found[size - 1]) if len(found) > size else None
+    next_cursor = cursor(found[size - 1]) if len(found) > size else None
     return VpsPage(found[:size], next_cursor=next_cursor, previous_cursor=None)
-
-
-# The outer name__gte / name__lte repeats what the OR says: it gives PostgreSQL the index bound
-# to start the scan from, where the OR alone would make it walk the index from the beginning.
-def _keyset_after(key: Key) -> Q:
-    name, vps_id = key
-    return Q(name__gte=name) & (Q(name__gt=name) | Q(vps_id__gt=vps_id))
-
-
-def _keyset_before(key: Key) -> Q:
-    name, vps_id = key
-    return Q(name__lte=name) & (Q(name__lt=name) | Q(vps_id__lt=vps_id))
 
 
 @dataclass(frozen=True)

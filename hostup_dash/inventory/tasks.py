@@ -47,6 +47,7 @@ def background_tick(timestamp: int) -> None:
     # Side by side, slices hide HostUp's latency; more would only share the same budget.
     if selectors.state_pass_has_work() and jobs_active(STATE_PASS_SLICE) < PARALLEL_SLICES:
         job_defer(STATE_PASS_SLICE)
+    selectors.state_counts()  # recounts the list's state counts when they are older than 10 s
 
 
 ACTIONS_QUEUE = "actions"

@@ -27,31 +27,50 @@ IPV6_CHANGED = "ipv6-changed"
 
 def _list_context(params) -> dict:
     form = VpsFilterForm(params, power_states=selectors.power_states())
-    form.is_valid()  # a field that is not valid filters nothing; a bad cursor gives the first page
+    form.is_valid()  # a field that is not valid filters nothing; a bad sort or cursor gives the first page by name
     found = form.cleaned_data
     rows = selectors.vps_list(
-        query=found.get("q", ""), power_state=found.get("power", ""), has_routed_ipv6=form.has_routed_ipv6
+        query=found.get("q", ""),
+        power_state=found.get("power", ""),
+        has_routed_ipv6=form.has_routed_ipv6,
+        state=found.get("state", ""),
     )
     sync = selectors.sync_status()
     count = selectors.vps_count(rows, filtered=form.is_filtered, sync=sync)
-    page = selectors.vps_page(rows, after=found.get("after"), before=found.get("before"), few=count.is_few)
+    page = selectors.vps_page(
+        rows, sort=form.ordering, after=found.get("after"), before=found.get("before"), few=count.is_few
+    )
     # Only stale data raises the question of whether a worker is keeping it fresh.
     worker_silent = sync.is_stale and services.worker_is_silent()
-    return {"form": form, "page": page, "count": count, "sync": sync, "worker_silent": worker_silent}
+    counts = selectors.state_counts()
+    return {
+        "form": form,
+        "page": page,
+        "count": count,
+        "sync": sync,
+        "worker_silent": worker_silent,
+        "state_counts": [(state, state.label, counts.get(state, 0)) for state in selectors.VpsState],
+    }
+
+
+def _bulk_rights(user) -> dict:
+    """Which bulk buttons the list offers; without either, it has no checkboxes."""
+    can_refresh, can_allocate = user.has_perm(roles.REFRESH_NEXT_HOP), user.has_perm(roles.ALLOCATE_IPV6)
+    return {"can_bulk_refresh": can_refresh, "can_bulk_allocate": can_allocate, "can_bulk": can_refresh or can_allocate}
 
 
 @require_GET
 @permission_required_audited(roles.VIEW_INVENTORY, action=Action.VIEW_INVENTORY)
 def vps_list(request: HtmxHttpRequest) -> HttpResponse:
     template = "inventory/vps_list.html#vps-rows" if is_partial(request) else "inventory/vps_list.html"
-    return render(request, template, _list_context(request.GET))
+    return render(request, template, _list_context(request.GET) | _bulk_rights(request.user))
 
 
 @require_POST
 @permission_required_audited(roles.VIEW_INVENTORY, action=Action.VIEW_INVENTORY)
 def inventory_refresh(request: HtmxHttpRequest) -> HttpResponse:
     """The list's stale-data refresh: ask a worker for an inventory pass, then poll until a newer sync has ended."""
-    context = _list_context(request.POST)
+    context = _list_context(request.POST) | _bulk_rights(request.user)
     last_run = context["sync"].last_run
     waiting_since = request.POST.get("waiting_since", "")
     if not waiting_since.isdigit():  # the first ask from this page

@@ -77,3 +77,16 @@ document.addEventListener("htmx:confirm", (event) => {
   const term = typed.target.value.trim();
   if (term && term.length < LIVE_SEARCH_MIN) event.preventDefault();
 });
+
+// "Select every VPS on this page": the list's header checkbox, hidden until this script shows it,
+// ticks or clears the row boxes named in its data-select-all. Without it, each row is ticked by hand.
+function showSelectAll(root) {
+  for (const box of root.querySelectorAll("[data-select-all]")) box.hidden = false;
+}
+document.addEventListener("DOMContentLoaded", () => showSelectAll(document));
+document.addEventListener("htmx:load", (event) => showSelectAll(event.detail.elt));
+document.addEventListener("change", (event) => {
+  const all = event.target.closest("[data-select-all]");
+  if (!all?.form) return;
+  for (const box of all.form.querySelectorAll(`input[name="${all.dataset.selectAll}"]`)) box.checked = all.checked;
+});

@@ -95,7 +95,7 @@ def test_start_with_nothing_selected_says_so(operator_client):
 def test_start_matching_drifted_covers_every_drifted_vps(hostup, operator_client):
     vps_ids = drifted(hostup, 2)
 
-    operator_client.post(reverse("bulk:refresh-next-hop"), {"match": "1", "drifted": "1"})
+    operator_client.post(reverse("bulk:refresh-next-hop"), {"match": "1", "state": "drifted"})
 
     assert sorted(BulkRun.objects.get().items.values_list("vps_id", flat=True)) == sorted(vps_ids)
 

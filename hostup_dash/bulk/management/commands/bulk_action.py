@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from hostup_dash.bulk import selectors, services
 from hostup_dash.bulk.models import BulkItem, BulkRun
 from hostup_dash.core.errors import Refusal
+from hostup_dash.inventory.selectors import VpsState
 
 ACTIONS = {"refresh-next-hop": BulkRun.Action.REFRESH_NEXT_HOP, "allocate": BulkRun.Action.ALLOCATE}
 NO_SUCH_USER = "No user named {username}."
@@ -31,7 +32,7 @@ class Command(BaseCommand):
         user = get_user_model().objects.filter(username=username).first()
         if user is None:
             raise CommandError(NO_SUCH_USER.format(username=username))
-        vps_ids = selectors.bulk_targets(drifted=True, limit=services.MAX_ITEMS + 1) if drifted else vps or []
+        vps_ids = selectors.bulk_targets(state=VpsState.DRIFTED, limit=services.MAX_ITEMS + 1) if drifted else vps or []
         if drifted and not vps_ids:
             return NOTHING_DRIFTED
         try:
