@@ -12,7 +12,7 @@ from . import selectors, services
 from .models import SyncRun
 
 SYNC_QUEUE = "sync"
-INVENTORY_PASS = "inventory_pass"
+INVENTORY_PASS = services.sync.INVENTORY_PASS_TASK
 STATE_PASS_SLICE = "state_pass_slice"
 PARALLEL_SLICES = 2
 

@@ -45,11 +45,15 @@ class WorkerProcess:
     def _wait_registered(self) -> None:
         """Until the worker has written its first heartbeat: it is then polling for jobs."""
         deadline = time.monotonic() + START_TIMEOUT_S
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT now()")
+            started_at = cursor.fetchone()[0]
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise AssertionError(f"the worker exited at start:\n{self.output()}")
+            # This worker's row: rows of workers from earlier tests may still be there.
             with connection.cursor() as cursor:
-                cursor.execute("SELECT count(*) FROM procrastinate_workers")
+                cursor.execute("SELECT count(*) FROM procrastinate_workers WHERE last_heartbeat >= %s", [started_at])
                 if cursor.fetchone()[0]:
                     return
             time.sleep(0.1)
