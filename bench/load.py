@@ -8,8 +8,10 @@ simulator (`manage.py hostup_simulator`, its own process), its own database
 (hostup_dash_bench_load) synced from that simulator, and gunicorn with `--workers` (and, when
 `--threads` > 1, gthread workers), DEBUG off. Each user is a thread with its own
 requests.Session that logs in through the login form (CSRF cookie + token), then, with no
-pause, asks for the list (first page, a random page, a search) or a VPS page (which reads its
-routed-IPv6 state live from HostUp, one upstream call) until `--duration` seconds have passed.
+pause, asks for the list (first page, sorted by state age, a search) or a VPS page and then its
+panel, as the browser does (the page renders from the snapshot; the panel reads the routed-IPv6
+state live from HostUp, unless it was read in the last LIVE_STATE_MAX_AGE seconds or the user's
+LIVE_READS_PER_USER_MINUTE are spent) until `--duration` seconds have passed.
 
 An error is any answer other than 200 (redirects are not followed) or any exception.
 The process logs go to a temporary directory, named at the end.
@@ -255,35 +257,40 @@ def log_in(session, base_url: str, username: str, password: str) -> None:
         raise RuntimeError(f"logging in as {username} answered {response.status_code}, not a redirect")
 
 
-def user_loop(session, base_url: str, vps_ids: list[str], pages: int, seed: int, deadline: float, tally: Tally) -> None:
+def user_loop(session, base_url: str, vps_ids: list[str], seed: int, deadline: float, tally: Tally) -> None:
     rng = random.Random(seed)
     while time.monotonic() < deadline:
         pick = rng.random()
         if pick < 0.25:
-            kind, path = "list: first page", "/"
+            requests_ = [("list: first page", "/", {})]
         elif pick < 0.40:
-            kind, path = "list: random page", f"/?page={rng.randint(2, pages)}"
+            requests_ = [("list: sorted by state age", "/?sort=-checked", {})]
         elif pick < 0.50:
-            kind, path = "list: search", f"/?q={rng.choice(SEARCHES)}"
+            requests_ = [("list: search", f"/?q={rng.choice(SEARCHES)}", {})]
         else:
-            kind, path = "VPS page (live state)", f"/vps/{rng.choice(vps_ids)}/"
-        started = time.perf_counter()
-        try:
-            response = session.get(base_url + path, allow_redirects=False, timeout=REQUEST_TIMEOUT_S)
-        except Exception as error:  # noqa: BLE001 - every failure is counted, none may stop the user
-            tally.errors[f"{kind}: {type(error).__name__}"] += 1
-            continue
-        elapsed = (time.perf_counter() - started) * 1000
-        if response.status_code != 200:
-            tally.errors[f"{kind}: HTTP {response.status_code}"] += 1
-            continue
-        tally.times[kind].append(elapsed)
-        if kind.startswith("VPS") and b'class="problem"' in response.content:
-            tally.problems_shown += 1
+            # The page renders from the snapshot; its panel then reads HostUp (htmx), as a browser does.
+            vps = f"/vps/{rng.choice(vps_ids)}/"
+            requests_ = [("VPS page", vps, {}), ("VPS panel (live state)", vps, {"HX-Request": "true"})]
+        for kind, path, headers in requests_:
+            started = time.perf_counter()
+            try:
+                response = session.get(
+                    base_url + path, headers=headers, allow_redirects=False, timeout=REQUEST_TIMEOUT_S
+                )
+            except Exception as error:  # noqa: BLE001 - every failure is counted, none may stop the user
+                tally.errors[f"{kind}: {type(error).__name__}"] += 1
+                break
+            elapsed = (time.perf_counter() - started) * 1000
+            if response.status_code != 200:
+                tally.errors[f"{kind}: HTTP {response.status_code}"] += 1
+                break
+            tally.times[kind].append(elapsed)
+            if kind.startswith("VPS panel") and b'class="problem"' in response.content:
+                tally.problems_shown += 1
 
 
 def run_users(
-    base_url: str, usernames: list[str], password: str, vps_ids: list[str], pages: int, duration: float, cpu: CpuMeter
+    base_url: str, usernames: list[str], password: str, vps_ids: list[str], duration: float, cpu: CpuMeter
 ) -> tuple[list[Tally], float, dict[str, float]]:
     import requests
 
@@ -299,7 +306,7 @@ def run_users(
     threads = [
         threading.Thread(
             target=user_loop,
-            args=(session, base_url, vps_ids, pages, number, deadline, tally),
+            args=(session, base_url, vps_ids, number, deadline, tally),
             name=f"user-{number}",
             daemon=True,
         )
@@ -399,7 +406,6 @@ def main() -> None:
 
     from hostup_dash.inventory import services
     from hostup_dash.inventory.models import VpsSnapshot
-    from hostup_dash.inventory.selectors import PAGE_SIZE
 
     logs = Path(tempfile.mkdtemp(prefix="hostup-bench-load-"))
     simulator = gunicorn = None
@@ -424,9 +430,8 @@ def main() -> None:
         vps_ids = list(VpsSnapshot.objects.values_list("vps_id", flat=True))
         if not vps_ids:
             raise SystemExit("the snapshot is empty: sync the inventory first")
-        pages = max(2, -(-len(vps_ids) // PAGE_SIZE))
         cpu = CpuMeter(gunicorn, simulator)
-        tallies, elapsed, cpu_s = run_users(base_url, usernames, password, vps_ids, pages, args.duration, cpu)
+        tallies, elapsed, cpu_s = run_users(base_url, usernames, password, vps_ids, args.duration, cpu)
         report(tallies, elapsed, cpu_s, args, upstream_statuses(logs / "gunicorn.log"), len(vps_ids))
     finally:
         stop(gunicorn, signal.SIGTERM)
