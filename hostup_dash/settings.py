@@ -209,4 +209,6 @@ LOGGING = {
     "formatters": {"json": {"()": "hostup_dash.core.logging.JsonFormatter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # Procrastinate logs every job start and end at INFO: three lines every 10 s from the tick alone.
+    "loggers": {"procrastinate": {"level": env.str("WORKER_LOG_LEVEL", default="WARNING")}},
 }
