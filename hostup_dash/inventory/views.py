@@ -73,7 +73,7 @@ def inventory_refresh(request: HtmxHttpRequest) -> HttpResponse:
     context = _list_context(request.POST) | _bulk_rights(request.user)
     last_run = context["sync"].last_run
     waiting_since = request.POST.get("waiting_since", "")
-    if not waiting_since.isdigit():  # the first ask from this page
+    if not (waiting_since.isascii() and waiting_since.isdigit()):  # the first ask from this page ("²" is a digit)
         waiting_since = str(last_run.id if last_run else 0)
         services.inventory_refresh_request()
     ended = last_run is not None and last_run.id > int(waiting_since) and last_run.finished_at is not None

@@ -155,6 +155,15 @@ def test_db_roles_prints_the_sql_without_running_it():
         assert cursor.fetchone() == (0,)
 
 
+def test_printed_sql_names_the_password_without_showing_it():
+    role = _unique_role()
+    with _connection_settings(USER=role, PASSWORD="s3cret-runtime-password"):
+        printed = _db_roles()
+
+    assert "s3cret-runtime-password" not in printed
+    assert f"CREATE ROLE \"{role}\" LOGIN PASSWORD '<the password in DATABASE_URL>';" in printed
+
+
 def test_db_roles_refuses_when_one_user_is_both_roles():
     with pytest.raises(CommandError, match="connect as the same user"):
         _db_roles()

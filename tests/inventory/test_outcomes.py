@@ -8,7 +8,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, connections
 from django.forms.models import model_to_dict
 from django.urls import reverse
 from django.utils import timezone
@@ -17,6 +17,7 @@ from procrastinate.contrib.django.models import ProcrastinateJob
 from hostup_dash.audit import services as audit
 from hostup_dash.audit.models import AuditRecord
 from hostup_dash.core.clients import hostup_client
+from hostup_dash.core.locks import lock_key
 from hostup_dash.hostup import HostupError
 from hostup_dash.inventory import services
 from hostup_dash.inventory.models import RateBudget, VpsSnapshot
@@ -244,3 +245,18 @@ def test_an_unknown_outcome_is_answered_even_when_the_check_cannot_be_queued(hos
     assert response.status_code == 502
     assert "outcome is unknown" in response.content.decode()
     assert AuditRecord.objects.filter(vps_id=free_vps, outcome=Outcome.UNKNOWN).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_sweep_leaves_an_intent_whose_action_still_holds_its_lock(hostup, operator, free_vps, monkeypatch):
+    intent = _orphan_intent(operator, action=Action.ALLOCATE, vps_id=free_vps)
+    monkeypatch.setattr(outcomes, "ORPHAN_AFTER_TIMEOUTS", 0)
+    holder = connections.create_connection("default")  # the web process still waiting on HostUp
+    try:
+        with holder.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [lock_key(f"vps-action:{free_vps}")])
+        assert outcomes.outcome_sweep() == 0
+    finally:
+        holder.close()
+
+    assert not AuditRecord.objects.filter(intent=intent).exists()

@@ -1,16 +1,21 @@
 """The state pass when HostUp answers badly: one VPS's failure stays on its row, HostUp's stops the pass."""
 
+from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
+from django.utils import timezone
 
+from hostup_dash.core.clients import hostup_client
 from hostup_dash.hostup import HostupError
 from hostup_dash.hostup.errors import CONNECT_TIMEOUT, CONNECTION_DROPPED, CONNECTION_FAILED, TIMEOUT
 from hostup_dash.inventory import services
 from hostup_dash.inventory.models import SyncRun, VpsSnapshot
+from hostup_dash.inventory.services.snapshot import vps_state_store
 from hostup_dash.inventory.services.state_pass import MAX_FAILURES_IN_A_ROW, _is_outage_sign, _stop_reason
+from tests.factories import pick_vps, synced
 
 ALWAYS = 1000  # injected failures: more than any test reads
 UNREADABLE = "HostUp sent an answer we could not read. The answer was not valid JSON."
@@ -233,3 +238,17 @@ def test_command_fails_when_the_pass_stopped_early(hostup):
 
     with pytest.raises(CommandError, match="stopped early: HostUp refused our API key"):
         call_command("sync_inventory", stdout=StringIO())
+
+
+@pytest.mark.django_db
+def test_a_background_read_older_than_a_stored_state_does_not_put_it_back(hostup):
+    vps_id = pick_vps(synced(hostup), allocated=True)
+    client = hostup_client()
+    older = client.get_routed_ipv6(vps_id)  # the state pass's read, begun before the action below
+    read_started = timezone.now() - timedelta(seconds=1)
+    client.release_routed_ipv6(vps_id)
+    services.vps_state_refresh(vps_id=vps_id)  # the newer state, as an action or a page stores it
+    client.close()
+
+    assert vps_state_store(vps_id=vps_id, state=older, read_started=read_started) is False
+    assert not VpsSnapshot.objects.get(vps_id=vps_id).has_active_allocation

@@ -303,3 +303,10 @@ def test_vps_page_renders_from_the_snapshot_and_loads_the_live_state_into_its_pa
     panel = viewer_client.get(url, **HTMX).content.decode()
     assert [c.path for c in hostup.calls] == [f"/api/v2/vps/{vps_id}/routed-ipv6"]
     assert 'hx-trigger="load"' not in panel and "Reading the current state" not in panel
+
+
+@pytest.mark.django_db
+def test_refresh_with_a_non_ascii_digit_is_a_first_ask_not_a_500(hostup, viewer_client):
+    response = viewer_client.post(reverse("inventory:refresh"), {"waiting_since": "²"}, **HTMX)
+
+    assert response.status_code == 200

@@ -133,8 +133,12 @@ def outcome_sweep() -> int:
     )
     queued = 0
     for intent in intents:
-        if not intent.has_outcome:
-            _orphan_outcome_record(intent, now=now)
+        # The action's own lock still held: its process is alive and waiting on HostUp, not dead.
+        with advisory_lock(f"vps-action:{intent.vps_id}") as acquired:
+            if not acquired:
+                continue
+            if not intent.has_outcome:
+                _orphan_outcome_record(intent, now=now)
         queued += outcome_check_queue(intent_id=intent.id, delay_s=0)
     return queued
 

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Q
 from django.utils import timezone
 
 from hostup_dash.core.clients import INTERACTIVE_RETRY_WAIT_S, hostup_client
@@ -89,12 +90,18 @@ def snapshot_from_vps(vps: Vps, now: datetime) -> VpsSnapshot:
     )
 
 
-def vps_state_store(*, vps_id: str, state: RoutedIpv6State) -> bool:
-    """Write a VPS's state columns; says whether its row exists (one the inventory pass removed stays removed)."""
+def vps_state_store(*, vps_id: str, state: RoutedIpv6State, read_started: datetime | None = None) -> bool:
+    """Write a VPS's state columns; says whether its row was written (one the inventory pass removed stays removed).
+
+    With `read_started`, a state stored since that read began (an action's, a page's live read) wins:
+    a background read that overlapped them must not put the older state back.
+    """
     fields = VpsSnapshot(vps_id=vps_id)
     state_apply(fields, state, timezone.now())
-    updated = VpsSnapshot.objects.filter(vps_id=vps_id).update(**{name: getattr(fields, name) for name in STATE_FIELDS})
-    return updated > 0
+    rows = VpsSnapshot.objects.filter(vps_id=vps_id)
+    if read_started is not None:
+        rows = rows.filter(Q(state_checked_at__isnull=True) | Q(state_checked_at__lt=read_started))
+    return rows.update(**{name: getattr(fields, name) for name in STATE_FIELDS}) > 0
 
 
 def vps_state_forget(*, vps_id: str) -> None:

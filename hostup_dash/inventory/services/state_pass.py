@@ -153,6 +153,7 @@ def _read_one(client: HostupClient, vps_id: str, tally: StateTally, *, observe: 
 
     `observe=False` when the caller's next budget_take corrects the budget from this answer.
     """
+    read_started = timezone.now()
     try:
         state = client.get_routed_ipv6(vps_id)
     except HostupError as problem:
@@ -161,7 +162,7 @@ def _read_one(client: HostupClient, vps_id: str, tally: StateTally, *, observe: 
         return
     if observe:
         budget_observe(client)
-    vps_state_store(vps_id=vps_id, state=state)
+    vps_state_store(vps_id=vps_id, state=state, read_started=read_started)
     tally.read += 1
     tally.failures_in_a_row = 0
 

@@ -27,6 +27,9 @@ AUDIT_TABLES_SQL = (
 )
 
 
+PASSWORD_PLACEHOLDER = "<the password in DATABASE_URL>"
+
+
 class Command(BaseCommand):
     help = "Print (or --apply, as MIGRATE_DATABASE_URL's owner) the SQL that sets up DATABASE_URL's runtime role."
 
@@ -38,7 +41,9 @@ class Command(BaseCommand):
         try:
             # One transaction: on any error nothing is granted.
             with psycopg.connect(**psycopg_params(owner_settings())) as owner:
-                statements = _statements(owner, role=runtime["USER"], password=runtime["PASSWORD"])
+                # Printed SQL ends up in terminals and tickets: it names the password, never shows it.
+                password = runtime["PASSWORD"] if apply else (runtime["PASSWORD"] and PASSWORD_PLACEHOLDER)
+                statements = _statements(owner, role=runtime["USER"], password=password)
                 if not apply:
                     return "\n".join(f"{statement.as_string(owner)};" for statement in statements)
                 for statement in statements:
