@@ -1,7 +1,9 @@
-"""The worker's inventory jobs: the periodic inventory pass and the continuous state pass.
+"""The worker's inventory jobs: the periodic inventory pass, the continuous state pass, and the
+follow-up check of actions whose outcome is unknown.
 
 Each task is idempotent: a second run, or a run after a worker was killed, reads HostUp
-again and stores what it says. Queueing locks keep at most one of each waiting.
+again and stores what it says (a follow-up is appended once per intent). Queueing locks
+keep at most one of each waiting.
 """
 
 from procrastinate.contrib.django import app
