@@ -21,15 +21,27 @@ ROLE_FACTS = ("role", "groups", "permissions", "is_superuser", "is_staff")
 PROFILE_FACTS = ("username", "first_name", "last_name", "email")
 
 
-def role_groups_ensure(*, group_model: type[Group] = Group, permission_model: type[Permission] = Permission) -> None:
-    """Make each role a group holding exactly its permissions (the models are parameters for migrations)."""
+def role_groups_ensure(
+    *, group_model: type[Group] = Group, permission_model: type[Permission] = Permission, partial: bool = False
+) -> None:
+    """Make each role a group holding exactly its permissions (the models are parameters for migrations).
+
+    `partial` skips permissions whose model does not exist yet: each app that brings permissions runs
+    this step in its own migration after creating them, so the last such migration completes every group.
+    """
     for role, names in ROLE_PERMISSIONS.items():
         group, _ = group_model.objects.get_or_create(name=str(role))
-        permissions = [
-            permission_model.objects.get(content_type__app_label=app_label, codename=codename)
-            for app_label, codename in (name.split(".") for name in names)
-        ]
-        group.permissions.set(permissions)
+        wanted = [name.split(".") for name in names]
+        found = {
+            (p.content_type.app_label, p.codename): p
+            for p in permission_model.objects.select_related("content_type").filter(
+                codename__in=[codename for _, codename in wanted]
+            )
+        }
+        missing = [f"{app}.{codename}" for app, codename in wanted if (app, codename) not in found]
+        if missing and not partial:
+            raise permission_model.DoesNotExist(f"Missing permissions for role {role}: {', '.join(missing)}")
+        group.permissions.set([found[app, codename] for app, codename in wanted if (app, codename) in found])
 
 
 def role_groups_migrate(apps, schema_editor) -> None:
@@ -40,7 +52,7 @@ def role_groups_migrate(apps, schema_editor) -> None:
         create_permissions(app_config, apps=apps, verbosity=0)
         app_config.models_module = None
     role_groups_ensure(
-        group_model=apps.get_model("auth", "Group"), permission_model=apps.get_model("auth", "Permission")
+        group_model=apps.get_model("auth", "Group"), permission_model=apps.get_model("auth", "Permission"), partial=True
     )
 
 

@@ -26,10 +26,29 @@ class AuditRecord(models.Model):
         RELEASE = "release", "Release"
         # The worker's follow-up to an intent whose outcome was unknown: what HostUp shows now.
         RESOLVE_OUTCOME = "resolve_outcome", "Outcome checked"
+        # An unknown outcome settled by HostUp's own audit log (the record points at the intent).
+        RECONCILE = "reconcile", "Reconciled from HostUp's log"
+        # The account-level routed IPv6: the /48 pools and the routes cut from them.
+        POOL_ALLOCATE = "pool_allocate", "Allocate pool"
+        POOL_RELEASE = "pool_release", "Release pool"
+        ROUTE_CREATE = "route_create", "Create route"
+        ROUTE_DELETE = "route_delete", "Delete route"
+        # Change control: a change request's life, and a change made without approval in an emergency.
+        CHANGE_REQUEST = "change_request", "Request change"
+        CHANGE_APPROVE = "change_approve", "Approve change"
+        CHANGE_REJECT = "change_reject", "Reject change"
+        CHANGE_EXPIRE = "change_expire", "Change request expired"
+        CHANGE_INVALIDATE = "change_invalidate", "Change request invalidated"
+        CHANGE_EXECUTE = "change_execute", "Change executed"
+        BREAK_GLASS = "break_glass", "Emergency change"
+        WEBHOOK_ADD = "webhook_add", "Add webhook"
+        WEBHOOK_REMOVE = "webhook_remove", "Remove webhook"
         LOGIN = "login", "Log in"
         LOGIN_FAILED = "login_failed", "Failed login"
         LOGOUT = "logout", "Log out"
         LOGIN_LOCKED_OUT = "login_locked_out", "Login locked out"
+        # A password login by a break-glass account while local logins are off (SSO only).
+        LOGIN_BREAK_GLASS = "login_break_glass", "Break-glass login"
         ROLE_CHANGE = "role_change", "Role change"
         # Other changes to a user account, wherever made (admin, command, SSO); never the password.
         USER_CREATE = "user_create", "Create user"
