@@ -19,6 +19,7 @@ from urllib3.exceptions import NewConnectionError
 
 from hostup_dash import __version__
 
+from .audit_log import AuditLogCalls
 from .errors import (
     CONNECT_TIMEOUT,
     CONNECTION_DROPPED,
@@ -112,7 +113,7 @@ def _dropped() -> HostupError:
     )
 
 
-class HostupClient:
+class HostupClient(AuditLogCalls):
     """One requests.Session per client; not shared between threads.
 
     Given `waiting`, the client holds one of those slots from its creation to close(): when none
