@@ -19,6 +19,7 @@ from urllib3.exceptions import NewConnectionError
 
 from hostup_dash import __version__
 
+from .account_routes import AccountRoutesCalls
 from .audit_log import AuditLogCalls
 from .errors import (
     CONNECT_TIMEOUT,
@@ -113,7 +114,7 @@ def _dropped() -> HostupError:
     )
 
 
-class HostupClient(AuditLogCalls):
+class HostupClient(AuditLogCalls, AccountRoutesCalls):
     """One requests.Session per client; not shared between threads.
 
     Given `waiting`, the client holds one of those slots from its creation to close(): when none
