@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",  # trigram index of the audit reason search (OpClass in an index)
     "django_htmx",
     "template_partials",
     "axes",
