@@ -11,6 +11,7 @@ import json
 from datetime import UTC
 from typing import Any
 
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models import F
 from django.db.models.functions import Upper
@@ -106,6 +107,11 @@ class AuditRecord(models.Model):
     duration_ms = models.PositiveIntegerField(null=True, blank=True, editable=False)
     # The bulk run an action was an item of (bulk.BulkRun; no FK: the log outlives the run and its app).
     bulk_run_id = models.PositiveBigIntegerField(null=True, blank=True, editable=False)
+    # Why the change was made, in the actor's words, and the ticket it belongs to (change control).
+    reason = models.TextField(max_length=500, blank=True, editable=False)
+    ticket = models.CharField(max_length=100, blank=True, editable=False)
+    # The change request a record belongs to (approvals.ChangeRequest; no FK, like bulk_run_id).
+    change_request_id = models.PositiveBigIntegerField(null=True, blank=True, editable=False)
     prev_hash = models.CharField(max_length=64, editable=False)
     hash = models.CharField(max_length=64, unique=True, editable=False)
 
@@ -131,6 +137,8 @@ class AuditRecord(models.Model):
         "result_next_hop",
         "duration_ms",
     )
+    # Fields added after records existed: hashed only when set, so every older record hashes as it did.
+    OPTIONAL_HASHED_FIELDS = ("bulk_run_id", "reason", "ticket", "change_request_id")
 
     class Meta:
         ordering = ["-id"]
@@ -142,6 +150,9 @@ class AuditRecord(models.Model):
             models.Index(fields=["action", "-id"], name="audit_action_idx"),
             models.Index(fields=["outcome", "-id"], name="audit_outcome_idx"),
             models.Index(fields=["result_prefix", "-id"], name="audit_prefix_idx"),
+            models.Index(Upper("ticket"), F("id").desc(), name="audit_ticket_idx"),
+            # Words anywhere in a reason (any case): a trigram index serves the ILIKE '%…%'.
+            GinIndex(OpClass(Upper("reason"), name="gin_trgm_ops"), name="audit_reason_trgm_idx"),
             # Date ranges are turned into id ranges through this index.
             models.Index(fields=["created_at"], name="audit_time_idx"),
         ]
@@ -159,9 +170,10 @@ class AuditRecord(models.Model):
         for name in self.HASHED_FIELDS:
             value = getattr(self, name)
             content[name] = value.astimezone(UTC).isoformat() if name == "created_at" else value
-        # Hashed only when set, so every record written before bulk runs existed hashes as it did.
-        if self.bulk_run_id is not None:
-            content["bulk_run_id"] = self.bulk_run_id
+        for name in self.OPTIONAL_HASHED_FIELDS:
+            value = getattr(self, name)
+            if value is not None and value != "":
+                content[name] = value
         return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
     def compute_hash(self) -> str:

@@ -130,6 +130,8 @@ EXPORT_COLUMNS = (
     "result_prefix",
     "result_next_hop",
     "duration_ms",
+    "reason",
+    "ticket",
     "request_body",
     "intent_id",
     "prev_hash",
@@ -137,7 +139,7 @@ EXPORT_COLUMNS = (
 )
 # The JSON Lines export also carries the hashed fields the CSV leaves out, so anyone can recompute each
 # record's hash from the file alone (`audit_verify --export`).
-JSONL_COLUMNS = (*EXPORT_COLUMNS, "actor_id", "problem", "bulk_run_id")
+JSONL_COLUMNS = (*EXPORT_COLUMNS, "actor_id", "problem", "bulk_run_id", "change_request_id")
 
 
 # Text a spreadsheet would run as a formula. Anyone can put such text in a record, e.g. as the
@@ -154,6 +156,8 @@ OUTSIDE_TEXT = {
     "hostup_request_id",
     "result_prefix",
     "result_next_hop",
+    "reason",
+    "ticket",
 }
 
 

@@ -117,6 +117,9 @@ def audit_intent_record(
     request_body: dict[str, Any],
     client_ip: str | None,
     bulk_run_id: int | None = None,
+    reason: str = "",
+    ticket: str = "",
+    change_request_id: int | None = None,
 ) -> AuditRecord:
     """Record that an action is about to be sent upstream; its outcome follows as its own record."""
     return audit_append(
@@ -128,6 +131,9 @@ def audit_intent_record(
         client_ip=client_ip or "",
         outcome=Outcome.PENDING,
         bulk_run_id=bulk_run_id,
+        reason=reason,
+        ticket=ticket,
+        change_request_id=change_request_id,
     )
 
 
@@ -142,7 +148,8 @@ def audit_outcome_record(
     result_prefix: str = "",
     result_next_hop: str = "",
 ) -> AuditRecord:
-    """Append an action's outcome, copying the intent's who/what so each record reads on its own."""
+    """Append an action's outcome, copying the intent's who/what and why (reason, ticket, change
+    request) so each record reads on its own."""
     copied = {
         name: getattr(intent, name)
         for name in (
@@ -155,6 +162,9 @@ def audit_outcome_record(
             "action",
             "request_body",
             "bulk_run_id",
+            "reason",
+            "ticket",
+            "change_request_id",
         )
     }
     result = (
@@ -183,6 +193,9 @@ def audit_refusal_record(
     client_ip: str | None,
     problem: Refusal,
     bulk_run_id: int | None = None,
+    reason: str = "",
+    ticket: str = "",
+    change_request_id: int | None = None,
 ) -> AuditRecord:
     """Record an attempt refused before reaching HostUp (permission, busy VPS, bad input)."""
     fields = _problem_fields(problem)
@@ -197,6 +210,9 @@ def audit_refusal_record(
         outcome=Outcome.REFUSED,
         duration_ms=0,
         bulk_run_id=bulk_run_id,
+        reason=reason,
+        ticket=ticket,
+        change_request_id=change_request_id,
     )
 
 

@@ -22,7 +22,9 @@ from .verify import SignedCheckpoint, VerifyError
 
 EXPORT_TAG = "hostup-dash audit"
 # What a line must carry to recompute the record's hash.
-REQUIRED = ("id", *AuditRecord.HASHED_FIELDS, "bulk_run_id", "prev_hash", "hash")
+REQUIRED = ("id", *AuditRecord.HASHED_FIELDS, "prev_hash", "hash")
+# Hashed only when set: absent from an older export means unset (and a value taken out of a line breaks its hash).
+OPTIONAL = AuditRecord.OPTIONAL_HASHED_FIELDS
 UNREADABLE = "Cannot read {name}: {reason}."
 NOT_AN_EXPORT = "{name} is not a hostup-dash audit export (JSON Lines, its header line first)."
 BAD_LINE = "Line {line} of the export is not a record: {reason}."
@@ -82,6 +84,7 @@ def _lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
 def _record_hash(line: dict[str, Any]) -> str:
     """The hash the record's own fields give, computed by the model's canonical form (no database involved)."""
     values = {name: line[name] for name in REQUIRED if name not in ("id", "hash")}
+    values |= {name: line[name] for name in OPTIONAL if name in line}
     values["created_at"] = datetime.fromisoformat(values["created_at"])
     return AuditRecord(**values).compute_hash()
 
