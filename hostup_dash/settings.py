@@ -56,6 +56,13 @@ METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 AUDIT_SIGNING_KEY_FILE = env.str("AUDIT_SIGNING_KEY_FILE", default="")
 AUDIT_CHECKPOINT_EVERY = env.int("AUDIT_CHECKPOINT_EVERY", default=3600)
 AUDIT_CHECKPOINT_DIR = env.str("AUDIT_CHECKPOINT_DIR", default="")
+# Four-eyes approval (README "Change control"): these actions, submitted on a VPS page, wait for a second
+# person's approval instead of reaching HostUp (allocate, refresh_next_hop, release; empty: none do).
+APPROVAL_REQUIRED_FOR = [
+    name.strip() for name in env.list("APPROVAL_REQUIRED_FOR", default=["release"]) if name.strip()
+]
+# Seconds a change request waits for a decision before it expires (default one day).
+APPROVAL_TTL = env.int("APPROVAL_TTL", default=24 * 3600)
 
 INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
@@ -78,6 +85,7 @@ INSTALLED_APPS = [
     "hostup_dash.checkpoints",
     "hostup_dash.ops",
     "hostup_dash.bulk",
+    "hostup_dash.approvals",
     "hostup_dash.simulator",
 ]
 

@@ -5,11 +5,17 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "hostup_dash"
 # The apps that make the dashboard's features. core serves them all, so it imports none of them.
-FEATURE_APPS = ("accounts", "inventory", "audit", "checkpoints", "ops", "bulk", "simulator")
+FEATURE_APPS = ("accounts", "inventory", "audit", "checkpoints", "ops", "bulk", "approvals", "simulator")
 # Ways to reach the HostUp client: its module, its class as the package re-exports it, its factory.
 CLIENT_MODULES = ("hostup_dash.hostup.client", "hostup_dash.hostup.HostupClient", "hostup_dash.core.clients")
 # Functions that write audit records for an action; only services call them.
-AUDIT_WRITERS = {"audit_append", "audit_intent_record", "audit_outcome_record", "audit_refusal_record"}
+AUDIT_WRITERS = {
+    "audit_append",
+    "audit_intent_record",
+    "audit_outcome_record",
+    "audit_refusal_record",
+    "audit_change_record",
+}
 
 
 def _imports(path: Path) -> set[str]:

@@ -13,6 +13,8 @@ class Role(models.TextChoices):
     OPERATOR = "operator", "Operator"
     AUDITOR = "auditor", "Auditor"
     ADMIN = "admin", "Admin"
+    # Optional: decides change requests (four-eyes approval) without any right to act itself.
+    APPROVER = "approver", "Approver"
 
 
 # Permission names as `app_label.codename`.
@@ -23,13 +25,15 @@ RELEASE_IPV6 = "inventory.release_routed_ipv6"
 VIEW_VPS_HISTORY = "audit.view_vps_history"
 VIEW_AUDIT = "audit.view_auditrecord"
 EXPORT_AUDIT = "audit.export_auditrecord"
+VIEW_CHANGES = "approvals.view_changerequest"
+APPROVE_CHANGE = "approvals.approve_change"
 # Managing users and their roles happens in the Django admin.
 MANAGE_USERS = ("auth.view_user", "auth.add_user", "auth.change_user", "auth.delete_user", "auth.view_group")
 
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     Role.VIEWER: (VIEW_INVENTORY,),
-    Role.OPERATOR: (VIEW_INVENTORY, ALLOCATE_IPV6, REFRESH_NEXT_HOP, VIEW_VPS_HISTORY),
-    Role.AUDITOR: (VIEW_INVENTORY, VIEW_VPS_HISTORY, VIEW_AUDIT, EXPORT_AUDIT),
+    Role.OPERATOR: (VIEW_INVENTORY, ALLOCATE_IPV6, REFRESH_NEXT_HOP, VIEW_VPS_HISTORY, VIEW_CHANGES),
+    Role.AUDITOR: (VIEW_INVENTORY, VIEW_VPS_HISTORY, VIEW_AUDIT, EXPORT_AUDIT, VIEW_CHANGES),
     Role.ADMIN: (
         VIEW_INVENTORY,
         ALLOCATE_IPV6,
@@ -38,12 +42,15 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         VIEW_VPS_HISTORY,
         VIEW_AUDIT,
         EXPORT_AUDIT,
+        VIEW_CHANGES,
+        APPROVE_CHANGE,
         *MANAGE_USERS,
     ),
+    Role.APPROVER: (VIEW_INVENTORY, VIEW_VPS_HISTORY, VIEW_CHANGES, APPROVE_CHANGE),
 }
 
 # When a user is in several groups, the audit log names the strongest.
-_ROLE_ORDER = (Role.ADMIN, Role.OPERATOR, Role.AUDITOR, Role.VIEWER)
+_ROLE_ORDER = (Role.ADMIN, Role.OPERATOR, Role.APPROVER, Role.AUDITOR, Role.VIEWER)
 # Where the role is kept on a user object; code that changes a user's groups drops it.
 ROLE_CACHE = "_hostup_role"
 

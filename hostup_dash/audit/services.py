@@ -216,6 +216,38 @@ def audit_refusal_record(
     )
 
 
+def audit_change_record(
+    *,
+    actor: AbstractBaseUser | None,
+    action: str,
+    change_request_id: int | None,
+    vps_id: str,
+    vps_name: str,
+    request_body: dict[str, Any],
+    client_ip: str | None,
+    reason: str = "",
+    ticket: str = "",
+    outcome: str = Outcome.SUCCEEDED,
+    problem: HostupError | Refusal | None = None,
+) -> AuditRecord:
+    """Record a step of change control: a change request's transition, or an emergency change.
+    `actor` None is the system (the worker expiring a request)."""
+    fields = _actor_fields(actor) if actor is not None else {"actor_id": None, "actor_name": SYSTEM_ACTOR}
+    return audit_append(
+        **fields,
+        **(_problem_fields(problem) if problem else {}),
+        action=action,
+        change_request_id=change_request_id,
+        vps_id=vps_id,
+        vps_name=vps_name,
+        request_body=request_body,
+        client_ip=client_ip or "",
+        reason=reason,
+        ticket=ticket,
+        outcome=outcome,
+    )
+
+
 def audit_auth_record(
     *,
     action: str,
