@@ -56,6 +56,8 @@ METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 AUDIT_SIGNING_KEY_FILE = env.str("AUDIT_SIGNING_KEY_FILE", default="")
 AUDIT_CHECKPOINT_EVERY = env.int("AUDIT_CHECKPOINT_EVERY", default=3600)
 AUDIT_CHECKPOINT_DIR = env.str("AUDIT_CHECKPOINT_DIR", default="")
+# Every write needs a reason, not only a release (README "Change control").
+REQUIRE_CHANGE_REASON = env.bool("REQUIRE_CHANGE_REASON", default=False)
 # Four-eyes approval (README "Change control"): these actions, submitted on a VPS page, wait for a second
 # person's approval instead of reaching HostUp (allocate, refresh_next_hop, release; empty: none do).
 APPROVAL_REQUIRED_FOR = [
