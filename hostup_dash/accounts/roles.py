@@ -25,15 +25,14 @@ RELEASE_IPV6 = "inventory.release_routed_ipv6"
 VIEW_VPS_HISTORY = "audit.view_vps_history"
 VIEW_AUDIT = "audit.view_auditrecord"
 EXPORT_AUDIT = "audit.export_auditrecord"
-VIEW_CHANGES = "approvals.view_changerequest"
 APPROVE_CHANGE = "approvals.approve_change"
 # Managing users and their roles happens in the Django admin.
 MANAGE_USERS = ("auth.view_user", "auth.add_user", "auth.change_user", "auth.delete_user", "auth.view_group")
 
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     Role.VIEWER: (VIEW_INVENTORY,),
-    Role.OPERATOR: (VIEW_INVENTORY, ALLOCATE_IPV6, REFRESH_NEXT_HOP, VIEW_VPS_HISTORY, VIEW_CHANGES),
-    Role.AUDITOR: (VIEW_INVENTORY, VIEW_VPS_HISTORY, VIEW_AUDIT, EXPORT_AUDIT, VIEW_CHANGES),
+    Role.OPERATOR: (VIEW_INVENTORY, ALLOCATE_IPV6, REFRESH_NEXT_HOP, VIEW_VPS_HISTORY),
+    Role.AUDITOR: (VIEW_INVENTORY, VIEW_VPS_HISTORY, VIEW_AUDIT, EXPORT_AUDIT),
     Role.ADMIN: (
         VIEW_INVENTORY,
         ALLOCATE_IPV6,
@@ -42,11 +41,11 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         VIEW_VPS_HISTORY,
         VIEW_AUDIT,
         EXPORT_AUDIT,
-        VIEW_CHANGES,
         APPROVE_CHANGE,
         *MANAGE_USERS,
     ),
-    Role.APPROVER: (VIEW_INVENTORY, VIEW_VPS_HISTORY, VIEW_CHANGES, APPROVE_CHANGE),
+    # Change requests are listed for whoever may read VPS histories: they carry the same reasons.
+    Role.APPROVER: (VIEW_INVENTORY, VIEW_VPS_HISTORY, APPROVE_CHANGE),
 }
 
 # When a user is in several groups, the audit log names the strongest.

@@ -1,5 +1,4 @@
-"""Give the roles their change-request permissions: admin and the new approver role approve; operators,
-auditors and approvers see the requests."""
+"""Give approve_change to the admin role and to the new approver role."""
 
 from django.db import migrations
 
