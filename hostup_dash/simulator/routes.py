@@ -4,6 +4,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from hostup_dash.simulator.account_body import parse_account_body
 from hostup_dash.simulator.config import SimulatorConfig
 from hostup_dash.simulator.params import decode_cursor, encode_cursor, first, parse_limit, parse_vps_action
 from hostup_dash.simulator.problems import ApiProblem, field_error, invalid_request
@@ -68,14 +69,27 @@ def _get_account_routed_ipv6(state: SimState, config: SimulatorConfig, request: 
     return 200, state.account_state(mirror_allocations=config.mirror_allocations)
 
 
+def _post_account_routed_ipv6(state: SimState, config: SimulatorConfig, request: ApiRequest) -> tuple[int, object]:
+    _, route = parse_account_body(request.body)
+    return 201, state.account_change(route, mirror_allocations=config.mirror_allocations)
+
+
+def _delete_account_route(state: SimState, config: SimulatorConfig, request: ApiRequest) -> tuple[int, object]:
+    return 200, state.account_route_delete(
+        request.path_params["route_id"], mirror_allocations=config.mirror_allocations
+    )
+
+
+def _delete_account_pool(state: SimState, config: SimulatorConfig, request: ApiRequest) -> tuple[int, object]:
+    return 200, state.account_pool_release(request.path_params["pool_id"])
+
+
 @dataclass(frozen=True)
 class _Operation:
     handler: Handler
     scopes: frozenset[str]
 
 
-# Account pools and routes are read-only here: POST /api/v2/routed-ipv6 answers 405 (Allow: GET),
-# and the DELETE paths under it are unknown, so 404 not_found.
 _ROUTES: tuple[tuple[re.Pattern[str], dict[str, _Operation]], ...] = (
     (re.compile(r"/api/v2/vps"), {"GET": _Operation(_list_vps, frozenset({READ_VM}))}),
     (re.compile(r"/api/v2/vps/(?P<vps_id>[^/]+)"), {"GET": _Operation(_get_vps, frozenset({READ_VM}))}),
@@ -89,7 +103,18 @@ _ROUTES: tuple[tuple[re.Pattern[str], dict[str, _Operation]], ...] = (
     ),
     (
         re.compile(r"/api/v2/routed-ipv6"),
-        {"GET": _Operation(_get_account_routed_ipv6, frozenset({READ_VM, READ_NETWORK}))},
+        {
+            "GET": _Operation(_get_account_routed_ipv6, frozenset({READ_VM, READ_NETWORK})),
+            "POST": _Operation(_post_account_routed_ipv6, frozenset({WRITE_NETWORK})),
+        },
+    ),
+    (
+        re.compile(r"/api/v2/routed-ipv6/routes/(?P<route_id>[^/]+)"),
+        {"DELETE": _Operation(_delete_account_route, frozenset({WRITE_NETWORK}))},
+    ),
+    (
+        re.compile(r"/api/v2/routed-ipv6/(?P<pool_id>[^/]+)"),
+        {"DELETE": _Operation(_delete_account_pool, frozenset({WRITE_NETWORK}))},
     ),
 )
 

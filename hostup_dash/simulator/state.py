@@ -10,6 +10,7 @@ import random
 import threading
 
 from hostup_dash.simulator.account import Account
+from hostup_dash.simulator.account_body import RouteRequest
 from hostup_dash.simulator.formats import new_id, now
 from hostup_dash.simulator.inventory import ROLES, Fleet
 from hostup_dash.simulator.routed import PARENT_CIDR, RoutedIpv6
@@ -95,11 +96,32 @@ class SimState:
     def expire_cooldowns(self) -> None:
         with self._lock:
             self._routed.expire_cooldowns()
+            self._account.expire_cooldown()
 
     def account_state(self, *, mirror_allocations: bool) -> dict[str, object]:
         """GET /api/v2/routed-ipv6; mirror mode adds every active VPS allocation as a route."""
         with self._lock:
             return self._account.state_json(self._fleet, self._routed, mirror_allocations=mirror_allocations)
+
+    def account_change(self, route: RouteRequest | None, *, mirror_allocations: bool) -> dict[str, object]:
+        """POST /api/v2/routed-ipv6: allocate a pool (route None) or create a route; the state after."""
+        with self._lock:
+            if route is None:
+                self._account.allocate_pool()
+            else:
+                self._account.create_route(route, self._fleet)
+            return self._account.state_json(self._fleet, self._routed, mirror_allocations=mirror_allocations)
+
+    def account_route_delete(self, route_id: str, *, mirror_allocations: bool) -> dict[str, object]:
+        """DELETE /api/v2/routed-ipv6/routes/{id}; the state after."""
+        with self._lock:
+            self._account.delete_route(route_id, self._fleet, self._routed, mirror_allocations=mirror_allocations)
+            return self._account.state_json(self._fleet, self._routed, mirror_allocations=mirror_allocations)
+
+    def account_pool_release(self, pool_id: str) -> dict[str, object]:
+        """DELETE /api/v2/routed-ipv6/{id}: released, and when its cooldown ends."""
+        with self._lock:
+            return self._account.release_pool(pool_id)
 
 
 def _seed_kinds(rng: random.Random, count: int) -> list[str]:

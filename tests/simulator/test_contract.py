@@ -42,6 +42,7 @@ SPEC_PATH = Path(__file__).resolve().parents[2].parent / "shared" / "hostup-api"
 # Requests are replayed to openapi-core as if sent to the spec's own server.
 SPEC_SERVER = "https://cloud.hostup.se"
 UNKNOWN_VPS = "vps_" + "0" * 26
+ACCOUNT = "/api/v2/routed-ipv6"
 
 
 def _json_loads(value: bytes, **parameters: str) -> object:
@@ -257,12 +258,129 @@ def account_state_injected_internal_error(sim: Simulator) -> requests.Response:
     return call(sim, "GET", "/api/v2/routed-ipv6")
 
 
-def release_pool(sim: Simulator) -> requests.Response:
+def release_unknown_pool(sim: Simulator) -> requests.Response:
     return call(sim, "DELETE", "/api/v2/routed-ipv6/ripv6_" + "0" * 26)
 
 
-def delete_route(sim: Simulator) -> requests.Response:
+def delete_unknown_route(sim: Simulator) -> requests.Response:
     return call(sim, "DELETE", "/api/v2/routed-ipv6/routes/ripv6rt_" + "0" * 26)
+
+
+def _account(sim: Simulator) -> dict:
+    return call(sim, "GET", ACCOUNT).json()
+
+
+def _route_body(sim: Simulator, *, eligible: bool = True, **fields: object) -> dict:
+    state = _account(sim)
+    vps_id = next(d["vpsId"] for d in state["destinations"] if d["actions"]["canReceiveRoute"]["allowed"] is eligible)
+    return {"action": "create_route", "poolId": state["pools"][0]["id"], "vpsId": vps_id, "prefixLength": 64} | fields
+
+
+def _empty_pool(sim: Simulator) -> str:
+    """Delete every route of the seeded pool; its id."""
+    pool = _account(sim)["pools"][0]
+    for route in pool["routes"]:
+        call(sim, "DELETE", f"{ACCOUNT}/routes/{route['id']}")
+    return pool["id"]
+
+
+def create_route_first_free(sim: Simulator) -> requests.Response:
+    return call(sim, "POST", ACCOUNT, json=_route_body(sim, label="web subnet"))
+
+
+def create_route_explicit_prefix(sim: Simulator) -> requests.Response:
+    return call(sim, "POST", ACCOUNT, json=_route_body(sim, prefixLength=56, prefix="2001:db8:1000:ff00::/56"))
+
+
+def create_route_prefix_in_use(sim: Simulator) -> requests.Response:
+    taken = _account(sim)["pools"][0]["routes"][0]["prefix"]
+    return call(sim, "POST", ACCOUNT, json=_route_body(sim, prefix=taken))
+
+
+def create_route_misaligned(sim: Simulator) -> requests.Response:
+    return call(sim, "POST", ACCOUNT, json=_route_body(sim, prefixLength=56, prefix="2001:db8:1000:101::/56"))
+
+
+def create_route_outside_pool(sim: Simulator) -> requests.Response:
+    return call(sim, "POST", ACCOUNT, json=_route_body(sim, prefix="2001:db8:9999::/64"))
+
+
+def create_route_label_too_long(sim: Simulator) -> requests.Response:
+    return call(sim, "POST", ACCOUNT, json=_route_body(sim, label="x" * 65))
+
+
+def create_route_with_next_hop(sim: Simulator) -> requests.Response:
+    return call(sim, "POST", ACCOUNT, json=_route_body(sim, nextHop="2001:db8::1"))
+
+
+def create_route_unknown_pool(sim: Simulator) -> requests.Response:
+    return call(sim, "POST", ACCOUNT, json=_route_body(sim, poolId="ripv6_" + "0" * 26))
+
+
+def create_route_ineligible_vps(sim: Simulator) -> requests.Response:
+    return call(sim, "POST", ACCOUNT, json=_route_body(sim, eligible=False))
+
+
+def create_route_pool_exhausted(sim: Simulator) -> requests.Response:
+    _empty_pool(sim)
+    call(sim, "POST", ACCOUNT, json=_route_body(sim, prefixLength=48))
+    return call(sim, "POST", ACCOUNT, json=_route_body(sim))
+
+
+def create_route_with_read_token(sim: Simulator) -> requests.Response:
+    return call(sim, "POST", ACCOUNT, json=_route_body(sim), headers=READ)
+
+
+def allocate_pool_while_one_exists(sim: Simulator) -> requests.Response:
+    return call(sim, "POST", ACCOUNT, json={"action": "allocate_pool"})
+
+
+def allocate_pool_in_cooldown(sim: Simulator) -> requests.Response:
+    call(sim, "DELETE", f"{ACCOUNT}/{_empty_pool(sim)}")
+    return call(sim, "POST", ACCOUNT, json={"action": "allocate_pool"})
+
+
+def allocate_pool_after_cooldown(sim: Simulator) -> requests.Response:
+    call(sim, "DELETE", f"{ACCOUNT}/{_empty_pool(sim)}")
+    sim.expire_cooldowns()
+    return call(sim, "POST", ACCOUNT, json={"action": "allocate_pool"})
+
+
+def account_action_unknown(sim: Simulator) -> requests.Response:
+    return call(sim, "POST", ACCOUNT, json={"action": "grow_pool"})
+
+
+def account_state_in_pool_cooldown(sim: Simulator) -> requests.Response:
+    call(sim, "DELETE", f"{ACCOUNT}/{_empty_pool(sim)}")
+    return call(sim, "GET", ACCOUNT)
+
+
+def delete_route(sim: Simulator) -> requests.Response:
+    route_id = _account(sim)["pools"][0]["routes"][0]["id"]
+    return call(sim, "DELETE", f"{ACCOUNT}/routes/{route_id}")
+
+
+def delete_mirrored_route(sim: Simulator) -> requests.Response:
+    sim.config.mirror_allocations = True
+    route_id = _account(sim)["pools"][1]["routes"][0]["id"]
+    return call(sim, "DELETE", f"{ACCOUNT}/routes/{route_id}")
+
+
+def delete_route_with_read_token(sim: Simulator) -> requests.Response:
+    route_id = _account(sim)["pools"][0]["routes"][0]["id"]
+    return call(sim, "DELETE", f"{ACCOUNT}/routes/{route_id}", headers=READ)
+
+
+def release_pool(sim: Simulator) -> requests.Response:
+    return call(sim, "DELETE", f"{ACCOUNT}/{_empty_pool(sim)}")
+
+
+def release_pool_with_routes(sim: Simulator) -> requests.Response:
+    return call(sim, "DELETE", f"{ACCOUNT}/{_account(sim)['pools'][0]['id']}")
+
+
+def release_pool_with_read_token(sim: Simulator) -> requests.Response:
+    return call(sim, "DELETE", f"{ACCOUNT}/{_empty_pool(sim)}", headers=READ)
 
 
 DECLARED = [
@@ -305,8 +423,30 @@ DECLARED = [
     (account_state_mirrored, 200, None),
     (account_state_without_token, 401, "unauthorized"),
     (account_state_injected_internal_error, 500, "internal_error"),
-    (release_pool, 404, "not_found"),
-    (delete_route, 404, "not_found"),
+    (release_unknown_pool, 404, "not_found"),
+    (delete_unknown_route, 404, "not_found"),
+    (create_route_first_free, 201, None),
+    (create_route_explicit_prefix, 201, None),
+    (create_route_prefix_in_use, 409, "routed_ipv6_prefix_in_use"),
+    (create_route_misaligned, 400, "invalid_request"),
+    (create_route_outside_pool, 400, "invalid_request"),
+    (create_route_label_too_long, 400, "invalid_request"),
+    (create_route_with_next_hop, 400, "invalid_request"),
+    (create_route_unknown_pool, 404, "not_found"),
+    (create_route_ineligible_vps, 409, "routed_ipv6_destination_not_eligible"),
+    (create_route_pool_exhausted, 409, "routed_ipv6_pool_exhausted"),
+    (create_route_with_read_token, 403, "forbidden"),
+    (allocate_pool_while_one_exists, 409, "routed_ipv6_pool_exists"),
+    (allocate_pool_in_cooldown, 409, "routed_ipv6_cooldown"),
+    (allocate_pool_after_cooldown, 201, None),
+    (account_action_unknown, 400, "invalid_request"),
+    (account_state_in_pool_cooldown, 200, None),
+    (delete_route, 200, None),
+    (delete_mirrored_route, 409, "routed_ipv6_route_not_deletable"),
+    (delete_route_with_read_token, 403, "forbidden"),
+    (release_pool, 200, None),
+    (release_pool_with_routes, 409, "routed_ipv6_pool_not_empty"),
+    (release_pool_with_read_token, 403, "forbidden"),
 ]
 
 
@@ -350,7 +490,7 @@ def _undeclared_answers(sim: Simulator) -> list[requests.Response]:
         bad_gateway,
         call(sim, "GET", "/api/v2/orders"),
         call(sim, "PATCH", routed(sim.vps_ids()[0])),
-        call(sim, "POST", "/api/v2/routed-ipv6", json={"action": "allocate_pool"}),
+        call(sim, "PUT", ACCOUNT, json={"action": "allocate_pool"}),
     ]
 
 
