@@ -19,7 +19,15 @@ class Reply:
 
 class Answer(Protocol):
     def __call__(
-        self, *, method: str, path: str, query: dict[str, list[str]], authorization: str | None, body: bytes
+        self,
+        *,
+        method: str,
+        path: str,
+        query: dict[str, list[str]],
+        authorization: str | None,
+        body: bytes,
+        client_ip: str,
+        user_agent: str | None,
     ) -> Reply: ...
 
 
@@ -49,6 +57,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
             query=parse_qs(url.query, keep_blank_values=True),
             authorization=self.headers.get("Authorization"),
             body=body,
+            client_ip=self.client_address[0],
+            user_agent=self.headers.get("User-Agent"),
         )
         self.send_response(reply.status)
         self.send_header("Content-Type", reply.content_type)

@@ -5,6 +5,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from hostup_dash.simulator.account_body import parse_account_body
+from hostup_dash.simulator.audit_log import list_audit_log
 from hostup_dash.simulator.config import SimulatorConfig
 from hostup_dash.simulator.params import decode_cursor, encode_cursor, first, parse_limit, parse_vps_action
 from hostup_dash.simulator.problems import ApiProblem, field_error, invalid_request
@@ -13,8 +14,10 @@ from hostup_dash.simulator.state import SimState
 READ_VM = "read:vm"
 READ_NETWORK = "read:network"
 WRITE_NETWORK = "write:network"
-FULL_SCOPES = frozenset({READ_VM, READ_NETWORK, WRITE_NETWORK})
+AUDIT_READ = "audit:read"
+FULL_SCOPES = frozenset({READ_VM, READ_NETWORK, WRITE_NETWORK, AUDIT_READ})
 READ_SCOPES = frozenset({READ_VM, READ_NETWORK})
+NO_AUDIT_SCOPES = FULL_SCOPES - {AUDIT_READ}
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,7 @@ _ROUTES: tuple[tuple[re.Pattern[str], dict[str, _Operation]], ...] = (
         re.compile(r"/api/v2/routed-ipv6/(?P<pool_id>[^/]+)"),
         {"DELETE": _Operation(_delete_account_pool, frozenset({WRITE_NETWORK}))},
     ),
+    (re.compile(r"/api/v2/audit-log"), {"GET": _Operation(list_audit_log, frozenset({AUDIT_READ}))}),
 )
 
 
@@ -159,4 +163,8 @@ def dispatch(
 
 def _scopes_of(config: SimulatorConfig, token: str | None) -> frozenset[str] | None:
     # Read the tokens on every request: tests may change them on a running simulator.
-    return {config.full_token: FULL_SCOPES, config.read_token: READ_SCOPES}.get(token or "")
+    return {
+        config.full_token: FULL_SCOPES,
+        config.read_token: READ_SCOPES,
+        config.no_audit_token: NO_AUDIT_SCOPES,
+    }.get(token or "")

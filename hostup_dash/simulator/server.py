@@ -9,13 +9,16 @@ import math
 import threading
 import time
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from hostup_dash.simulator.config import SimulatorConfig
 from hostup_dash.simulator.faults import Faults
 from hostup_dash.simulator.formats import iso, now
 from hostup_dash.simulator.http import JSON, PROBLEM_JSON, HttpServer, Reply
 from hostup_dash.simulator.limits import RateLimiter
+from hostup_dash.simulator.outside import CONTROL_PREFIX, answer_control, outside_change
 from hostup_dash.simulator.problems import ApiProblem, problem_body
+from hostup_dash.simulator.recording import PendingRequest
 from hostup_dash.simulator.routes import dispatch
 from hostup_dash.simulator.state import SimState
 
@@ -109,16 +112,52 @@ class Simulator:
     def expire_cooldowns(self) -> None:
         self._state.expire_cooldowns()
 
+    def audit_events(self) -> list[dict[str, object]]:
+        """HostUp's audit log as GET /api/v2/audit-log would find it over the whole retention, newest first."""
+        return self._state.events.events(kept_from=now() - timedelta(seconds=self.config.audit_retention_s))
+
+    def add_audit_event(self, event: dict[str, object]) -> dict[str, object]:
+        """Seed any event (old, odd, dns_history...); it needs `occurredAt`, and gets an `id` if it has none."""
+        return self._state.events.add(event)
+
+    def outside_change(
+        self, vps_id: str, change: str, actor: str, *, occurred_at: datetime | None = None
+    ) -> dict[str, object]:
+        """Change a VPS's routed IPv6 outside the dashboard (outside.py: changes and actors); its event."""
+        return outside_change(
+            self._state, self.config, vps_id=vps_id, change=change, actor=actor, occurred_at=occurred_at
+        )
+
     # --- answering ---------------------------------------------------------------
 
     def answer(
-        self, *, method: str, path: str, query: dict[str, list[str]], authorization: str | None, body: bytes
+        self,
+        *,
+        method: str,
+        path: str,
+        query: dict[str, list[str]],
+        authorization: str | None,
+        body: bytes,
+        client_ip: str,
+        user_agent: str | None,
     ) -> Reply:
-        """Everything between the parsed request and the bytes sent back; records the call."""
+        """Everything between the parsed request and the bytes sent back; records the call and its audit event."""
+        if path.startswith(CONTROL_PREFIX):
+            return answer_control(self._state, self.config, method=method, path=path, body=body)
+        token = _bearer_token(authorization)
+        pending = PendingRequest(
+            self._state,
+            self.config,
+            method=method,
+            path=path,
+            body=body,
+            token=token,
+            client_ip=client_ip,
+            user_agent=user_agent,
+        )
         time.sleep(self.config.latency_ms / 1000)
         # Every answer carries one (NOTES: X-Request-Id on every response, = requestId on errors).
         request_id = self._state.new_request_id()
-        token = _bearer_token(authorization)
         window = self._limiter.hit(token or "", limit=self.config.rate_limit, length=self.config.rate_window_s)
         try:
             if window.is_exceeded:
@@ -140,6 +179,7 @@ class Simulator:
             reply = _problem_reply(problem, path, request_id)
         # Problem-specific headers (a forced Remaining 0) win over the window's.
         reply.headers = window.headers() | reply.headers | {"X-Request-Id": request_id}
+        pending.finish(reply)  # before the reply is sent: a caller that gave up still leaves its event
         with self._calls_lock:
             self.calls.append(RecordedCall(method, path, query, body, reply.status))
         return reply

@@ -11,6 +11,7 @@ import threading
 
 from hostup_dash.simulator.account import Account
 from hostup_dash.simulator.account_body import RouteRequest
+from hostup_dash.simulator.events import EventLog
 from hostup_dash.simulator.formats import new_id, now
 from hostup_dash.simulator.inventory import ROLES, Fleet
 from hostup_dash.simulator.routed import PARENT_CIDR, RoutedIpv6
@@ -27,6 +28,7 @@ class SimState:
         self._routed = RoutedIpv6(rng)
         self._seed_fleet(rng, vps_count)
         self._account = Account(rng, fleet=self._fleet, started_at=self._started_at)
+        self.events = EventLog(seed=seed)  # HostUp's audit log; locks on its own
 
     def _seed_fleet(self, rng: random.Random, count: int) -> None:
         for number, kind in enumerate(_seed_kinds(rng, count), start=1):
