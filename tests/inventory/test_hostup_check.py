@@ -13,7 +13,8 @@ def test_full_key_has_every_scope(hostup):
     summary = call_command("hostup_check", stdout=out)
 
     assert "every scope" in out.getvalue() + (summary or "")
-    assert out.getvalue().count(" ok") == 3
+    assert out.getvalue().count(" ok") == 4
+    assert "audit:read     ok" in out.getvalue()
     assert all(call.status in (200, 404) for call in hostup.calls)
 
 
@@ -21,10 +22,22 @@ def test_read_only_key_lacks_write_network(hostup, settings):
     settings.HOSTUP_API_TOKEN = READ_TOKEN
     out = StringIO()
 
-    with pytest.raises(CommandError, match="lacks: write:network"):
+    with pytest.raises(CommandError, match="lacks: write:network, audit:read"):
         call_command("hostup_check", stdout=out)
 
     assert "write:network  MISSING (403 forbidden)" in out.getvalue()
+    assert "audit:read     MISSING (403 forbidden)" in out.getvalue()
+
+
+def test_key_without_audit_read_is_told(hostup, settings):
+    settings.HOSTUP_API_TOKEN = hostup.config.no_audit_token
+    out = StringIO()
+
+    with pytest.raises(CommandError, match=r"lacks: audit:read\.$"):
+        call_command("hostup_check", stdout=out)
+
+    assert out.getvalue().count(" ok") == 3
+    assert "audit:read     MISSING (403 forbidden)" in out.getvalue()
 
 
 def test_unknown_key_is_said_plainly(hostup, settings):

@@ -1,5 +1,7 @@
 """Check the configured HostUp API key: one harmless call per scope the dashboard needs."""
 
+from datetime import UTC, datetime, timedelta
+
 from django.core.management.base import BaseCommand, CommandError
 
 from hostup_dash.core.clients import hostup_client
@@ -11,7 +13,10 @@ NO_SUCH_VPS = "vps_" + "0" * 26
 
 
 class Command(BaseCommand):
-    help = "Call HostUp once per needed scope (read:vm, read:network, write:network) and say which the key lacks."
+    help = (
+        "Call HostUp once per needed scope (read:vm, read:network, write:network, audit:read) "
+        "and say which the key lacks."
+    )
 
     def handle(self, *args, **options) -> str:
         client = hostup_client(actor="hostup_check")
@@ -19,6 +24,8 @@ class Command(BaseCommand):
             "read:vm": lambda: client.list_vps_page(limit=1),
             "read:network": client.get_account_routed_ipv6,
             "write:network": lambda: client.refresh_next_hop(NO_SUCH_VPS),
+            # Without it the dashboard works, but HostUp's own audit log is not imported.
+            "audit:read": lambda: client.list_audit_events(datetime.now(UTC) - timedelta(minutes=1), limit=1),
         }
         missing = []
         for scope, call in checks.items():
