@@ -16,7 +16,7 @@ from hostup_dash.simulator.faults import Faults
 from hostup_dash.simulator.formats import iso, now
 from hostup_dash.simulator.http import JSON, PROBLEM_JSON, HttpServer, Reply
 from hostup_dash.simulator.limits import RateLimiter
-from hostup_dash.simulator.outside import CONTROL_PREFIX, answer_control, outside_change
+from hostup_dash.simulator.outside import CONTROL_PREFIX, answer_control, demo_vps, outside_change
 from hostup_dash.simulator.problems import ApiProblem, problem_body
 from hostup_dash.simulator.recording import PendingRequest
 from hostup_dash.simulator.routes import dispatch
@@ -127,6 +127,11 @@ class Simulator:
         return outside_change(
             self._state, self.config, vps_id=vps_id, change=change, actor=actor, occurred_at=occurred_at
         )
+
+    def demo_outside_change(self) -> dict[str, object] | None:
+        """make run's demo: the customer releases the first active allocation in HostUp's panel; its event."""
+        vps_id = demo_vps(self._state)
+        return None if vps_id is None else self.outside_change(vps_id, "release", "customer")
 
     # --- answering ---------------------------------------------------------------
 

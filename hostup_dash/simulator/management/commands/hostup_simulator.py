@@ -1,5 +1,6 @@
 """`manage.py hostup_simulator`: run the HostUp API simulator in the foreground until Ctrl-C."""
 
+import threading
 from argparse import ArgumentParser, ArgumentTypeError
 from typing import Any
 
@@ -28,12 +29,20 @@ class Command(BaseCommand):
         parser.add_argument("--latency-ms", type=int, default=defaults.latency_ms)
         parser.add_argument("--full-token", default=defaults.full_token)
         parser.add_argument("--read-token", default=defaults.read_token)
+        parser.add_argument("--no-audit-token", default=defaults.no_audit_token, help="every scope but audit:read")
         parser.add_argument("--rate-limit", type=int, default=defaults.rate_limit, help="requests per window and token")
         parser.add_argument(
             "--rate-window", type=float, default=defaults.rate_window_s, help="window length in seconds"
         )
         parser.add_argument(
             "--mirror-allocations", action="store_true", help="also list per-VPS allocations among the account routes"
+        )
+        parser.add_argument(
+            "--outside-change-after",
+            type=float,
+            default=0,
+            metavar="SECONDS",
+            help="then release a VPS's routed IPv6 as the customer in HostUp's panel (a change outside the dashboard)",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -43,6 +52,7 @@ class Command(BaseCommand):
             latency_ms=options["latency_ms"],
             full_token=options["full_token"],
             read_token=options["read_token"],
+            no_audit_token=options["no_audit_token"],
             rate_limit=options["rate_limit"],
             rate_window_s=options["rate_window"],
             mirror_allocations=options["mirror_allocations"],
@@ -52,12 +62,25 @@ class Command(BaseCommand):
         self.stdout.write(f"HostUp simulator starting on http://{host}:{port}")
         self.stdout.write(f"  full-scope token: {config.full_token}")
         self.stdout.write(f"  read-only token:  {config.read_token}")
+        self.stdout.write(f"  no-audit token:   {config.no_audit_token}")
         self.stdout.write(f"  VPSes: {config.vps_count}")
         self.stdout.write("Quit with Ctrl-C.")
         self.stdout.flush()
+        if options["outside_change_after"] > 0:
+            timer = threading.Timer(options["outside_change_after"], self._outside_change, args=(simulator,))
+            timer.daemon = True  # Ctrl-C must not wait for it
+            timer.start()
         try:
             simulator.serve_forever(host, port)
         except KeyboardInterrupt:
             self.stdout.write("Simulator stopped.")
         except OSError as error:
             raise CommandError(f"Cannot listen on {host}:{port}: {error}") from error
+
+    def _outside_change(self, simulator: Simulator) -> None:
+        event = simulator.demo_outside_change()
+        if event is None:
+            self.stdout.write("Outside change: no VPS holds an active routed IPv6 allocation; nothing changed.")
+        else:
+            self.stdout.write(f"Outside change by the customer in HostUp's panel: {event['summary']} ({event['path']})")
+        self.stdout.flush()
