@@ -75,11 +75,17 @@ def user_facts(user: User) -> dict[str, Any]:
 
 
 def user_change_audit(
-    *, actor: User | None, before: dict[str, Any] | None, after: dict[str, Any], via: str, client_ip: str | None
+    *,
+    actor: User | None,
+    before: dict[str, Any] | None,
+    after: dict[str, Any],
+    via: str,
+    client_ip: str | None,
+    details: dict[str, Any] | None = None,
 ) -> None:
-    """Audit an account saved by someone else's code (the admin's forms): created (`before` None),
+    """Audit an account saved by someone else's code (the admin's forms, SSO): created (`before` None),
     its role or flags changed, renamed, activated or deactivated. Nothing changed, nothing recorded."""
-    record = {"actor": actor, "username": after["username"], "via": via, "client_ip": client_ip}
+    record = {"actor": actor, "username": after["username"], "via": via, "client_ip": client_ip, "details": details}
     if before is None:
         audit.audit_account_record(action=Action.USER_CREATE, after=after, **record)
         return

@@ -316,13 +316,16 @@ def audit_account_record(
     client_ip: str | None,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
+    details: dict[str, Any] | None = None,
 ) -> AuditRecord:
     """Record a change to a user account (created, role, flags, password set, deleted) made `via` the admin,
-    a command or SSO. `actor` None is the system: a command run from a shell."""
+    a command or SSO. `actor` None is the system: a command run from a shell. `details` says more about
+    the source (SSO: the issuer and the provider's sub)."""
     fields = _actor_fields(actor) if actor is not None else {"actor_id": None, "actor_name": SYSTEM_ACTOR}
     body = {
         "user": username,
         "via": via,
+        **(details or {}),
         **({"before": before} if before else {}),
         **({"after": after} if after else {}),
     }

@@ -15,12 +15,22 @@ from . import services
 from .models import AuditRecord
 
 Action = AuditRecord.Action
+# A login path may say more than "a password login" by setting these on the request before it logs the
+# user in or out: LOGIN_AUDIT an (action, details) pair (single sign-on: its method and the provider's sub;
+# a break-glass login its own action), LOGOUT_AUDIT the logout's details.
+LOGIN_AUDIT = "login_audit"
+LOGOUT_AUDIT = "logout_audit"
 
 
 @receiver(user_logged_in)
 def _logged_in(sender, request, user, **kwargs) -> None:
+    action, details = getattr(request, LOGIN_AUDIT, None) or (Action.LOGIN, None)
     services.audit_auth_record(
-        action=Action.LOGIN, username=user.get_username(), actor=user, client_ip=client_ip(request) if request else None
+        action=action,
+        username=user.get_username(),
+        actor=user,
+        client_ip=client_ip(request) if request else None,
+        request_body=details,
     )
 
 
@@ -32,6 +42,7 @@ def _logged_out(sender, request, user, **kwargs) -> None:
             username=user.get_username(),
             actor=user,
             client_ip=client_ip(request) if request else None,
+            request_body=getattr(request, LOGOUT_AUDIT, None),
         )
 
 

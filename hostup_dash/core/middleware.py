@@ -28,6 +28,8 @@ class LoginRequiredHtmxMiddleware:
         match = request.resolver_match
         if (match and match.url_name in PUBLIC_URL_NAMES) or request.path.startswith(settings.STATIC_URL):
             return None
+        if not getattr(view_func, "login_required", True):  # Django's @login_not_required (the SSO callback)
+            return None
         if getattr(request, "htmx", False):
             # Back to the page the user was on, not to the fragment URL htmx asked for.
             return HttpResponseClientRedirect(redirect_to_login(request.htmx.current_url_abs_path or "/").url)
