@@ -65,6 +65,14 @@ APPROVAL_REQUIRED_FOR = [
 ]
 # Seconds a change request waits for a decision before it expires (default one day).
 APPROVAL_TTL = env.int("APPROVAL_TTL", default=24 * 3600)
+# Outgoing webhooks (README "Webhooks"). The dashboard's address as its users reach it: links in messages start with it.
+DASHBOARD_URL = env.str("DASHBOARD_URL", default="http://127.0.0.1:8000")
+# Seconds a receiver has to answer one delivery attempt.
+WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=5.0)
+# Seconds before a failed delivery's first retry; each next one waits twice as long, at most an hour.
+WEBHOOK_RETRY_DELAY = env.float("WEBHOOK_RETRY_DELAY", default=30.0)
+# Seconds a delivery is retried before it is marked failed (a day).
+WEBHOOK_RETRY_FOR = env.int("WEBHOOK_RETRY_FOR", default=24 * 3600)
 
 INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
@@ -88,6 +96,7 @@ INSTALLED_APPS = [
     "hostup_dash.ops",
     "hostup_dash.bulk",
     "hostup_dash.approvals",
+    "hostup_dash.notifications",
     "hostup_dash.simulator",
 ]
 

@@ -5,7 +5,17 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "hostup_dash"
 # The apps that make the dashboard's features. core serves them all, so it imports none of them.
-FEATURE_APPS = ("accounts", "inventory", "audit", "checkpoints", "ops", "bulk", "approvals", "simulator")
+FEATURE_APPS = (
+    "accounts",
+    "inventory",
+    "audit",
+    "checkpoints",
+    "ops",
+    "bulk",
+    "approvals",
+    "notifications",
+    "simulator",
+)
 # Ways to reach the HostUp client: its module, its class as the package re-exports it, its factory.
 CLIENT_MODULES = ("hostup_dash.hostup.client", "hostup_dash.hostup.HostupClient", "hostup_dash.core.clients")
 # Functions that write audit records for an action; only services call them.

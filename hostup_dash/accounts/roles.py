@@ -28,6 +28,14 @@ EXPORT_AUDIT = "audit.export_auditrecord"
 APPROVE_CHANGE = "approvals.approve_change"
 # Managing users and their roles happens in the Django admin.
 MANAGE_USERS = ("auth.view_user", "auth.add_user", "auth.change_user", "auth.delete_user", "auth.view_group")
+# Outgoing webhooks and their delivery logs, in the Django admin as well.
+MANAGE_WEBHOOKS = (
+    "notifications.view_webhook",
+    "notifications.add_webhook",
+    "notifications.change_webhook",
+    "notifications.delete_webhook",
+    "notifications.view_delivery",
+)
 
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     Role.VIEWER: (VIEW_INVENTORY,),
@@ -43,6 +51,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         EXPORT_AUDIT,
         APPROVE_CHANGE,
         *MANAGE_USERS,
+        *MANAGE_WEBHOOKS,
     ),
     # Change requests are listed for whoever may read VPS histories: they carry the same reasons.
     Role.APPROVER: (VIEW_INVENTORY, VIEW_VPS_HISTORY, APPROVE_CHANGE),

@@ -14,6 +14,7 @@ from hostup_dash.core.clients import INTERACTIVE_RETRY_WAIT_S, hostup_client
 from hostup_dash.hostup import RoutedIpv6State, Vps
 
 from ..models import VpsSnapshot
+from ..signals import state_stored
 from .live_reads import live_read_take
 
 LIVE_READS_SPENT = (
@@ -101,7 +102,10 @@ def vps_state_store(*, vps_id: str, state: RoutedIpv6State, read_started: dateti
     rows = VpsSnapshot.objects.filter(vps_id=vps_id)
     if read_started is not None:
         rows = rows.filter(Q(state_checked_at__isnull=True) | Q(state_checked_at__lt=read_started))
-    return rows.update(**{name: getattr(fields, name) for name in STATE_FIELDS}) > 0
+    stored = rows.update(**{name: getattr(fields, name) for name in STATE_FIELDS}) > 0
+    if stored:
+        state_stored.send(sender=VpsSnapshot, vps_id=vps_id, state=state)
+    return stored
 
 
 def vps_state_forget(*, vps_id: str) -> None:

@@ -1,0 +1,139 @@
+"""Sending the outbox: one attempt at a delivery, the retry schedule, and the sweep for lost jobs.
+
+Only the worker runs this. An attempt first takes the row for a lease (one UPDATE), then posts
+outside any transaction, then records what happened if its lease still holds. A worker killed
+mid-send leaves the row pending; when the lease ends the sweep queues it again. Receivers may
+therefore see a delivery twice and drop the second by its X-Hostup-Dash-Delivery id.
+
+Redirects are never followed: a webhook URL is the address an admin chose, and a 3xx pointing
+elsewhere (another host, a service on the worker's network) is a failed attempt, not a new target.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import requests
+from django.conf import settings
+from django.db.models import F
+from django.utils import timezone
+
+from .models import Delivery
+from .payloads import DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, USER_AGENT, signature
+from .services import delivery_queue
+
+logger = logging.getLogger(__name__)
+
+Status = Delivery.Status
+# Retries wait WEBHOOK_RETRY_DELAY, then twice as long each time, but never longer than this.
+RETRY_DELAY_MAX = timedelta(hours=1)
+SWEEP_BATCH = 500
+DEACTIVATED = "The webhook was switched off before this was sent."
+# A retry's job may start a moment before the time its row names (two clocks' readings): it is due all the same.
+EARLY = timedelta(seconds=1)
+
+
+def delivery_lease() -> timedelta:
+    """How long an attempt keeps its row: longer than any attempt takes (a connect and a read timeout)."""
+    return timedelta(seconds=2 * settings.WEBHOOK_TIMEOUT + 5)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """The wait after the `attempts`-th failed attempt: exponential, capped at an hour."""
+    seconds = settings.WEBHOOK_RETRY_DELAY * 2 ** min(attempts - 1, 20)
+    return min(timedelta(seconds=seconds), RETRY_DELAY_MAX)
+
+
+def delivery_attempt(*, delivery_id: int) -> str | None:
+    """Send one due delivery; returns its status afterwards, None when it was not due (sent, or another has it)."""
+    now = timezone.now()
+    taken = Delivery.objects.filter(pk=delivery_id, status=Status.PENDING, next_attempt_at__lte=now + EARLY).update(
+        attempts=F("attempts") + 1, last_attempt_at=now, next_attempt_at=now + delivery_lease()
+    )
+    if not taken:
+        return None
+    delivery = Delivery.objects.select_related("webhook").get(pk=delivery_id)
+    if not delivery.webhook.active:
+        return _record(delivery, status=Status.FAILED, code=None, error=DEACTIVATED)
+    code, error = _post(delivery)
+    if error is None:
+        return _record(delivery, status=Status.DELIVERED, code=code, error="")
+    delay = retry_delay(delivery.attempts)
+    give_up = timezone.now() + delay > delivery.created_at + timedelta(seconds=settings.WEBHOOK_RETRY_FOR)
+    status = _record(delivery, status=Status.FAILED if give_up else Status.PENDING, code=code, error=error, delay=delay)
+    if status == Status.PENDING:
+        delivery_queue(delivery_id=delivery.id, delay_s=delay.total_seconds())
+    return status
+
+
+def _post(delivery: Delivery) -> tuple[int | None, str | None]:
+    """POST the stored body; (status code, None) on a 2xx, else the code if any and what went wrong in words."""
+    body = bytes(delivery.payload)
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        SIGNATURE_HEADER: signature(delivery.webhook.secret, body),
+        EVENT_HEADER: delivery.event,
+        DELIVERY_HEADER: str(delivery.uuid),
+    }
+    timeout = settings.WEBHOOK_TIMEOUT
+    try:
+        # stream: the receiver's body is never read, so a huge or endless answer costs nothing.
+        with requests.post(
+            delivery.webhook.url, data=body, headers=headers, timeout=timeout, allow_redirects=False, stream=True
+        ) as response:
+            code = response.status_code
+    except requests.Timeout:
+        return None, f"No answer within {timeout:g} s."
+    except requests.exceptions.SSLError:
+        return None, "The TLS handshake failed (certificate or protocol)."
+    except requests.ConnectionError:
+        return None, "Could not connect to the receiver."
+    except requests.RequestException as problem:
+        # Our own words only: the library's message repeats the URL, which may carry a token.
+        return None, f"The request could not be made ({type(problem).__name__})."
+    if 200 <= code < 300:
+        return code, None
+    if 300 <= code < 400:
+        return code, f"The receiver answered {code}, a redirect; redirects are not followed."
+    return code, f"The receiver answered {code}."
+
+
+def _record(
+    delivery: Delivery, *, status: str, code: int | None, error: str, delay: timedelta | None = None
+) -> str | None:
+    """Store the attempt's result, unless its lease ran out and another attempt took the row meanwhile."""
+    now = timezone.now()
+    fields = {"status": status, "last_status_code": code, "last_error": error}
+    if status == Status.PENDING:
+        fields["next_attempt_at"] = now + (delay or timedelta())
+    else:
+        fields["finished_at"] = now
+    mine = Delivery.objects.filter(pk=delivery.pk, status=Status.PENDING, attempts=delivery.attempts)
+    if not mine.update(**fields):
+        return None
+    log = logger.info if status == Status.DELIVERED else logger.warning
+    log(
+        "webhook delivery %s: %s",
+        delivery.uuid,
+        status,
+        extra={
+            "event": "webhook_delivery",
+            "webhook": delivery.webhook_id,
+            "delivery": str(delivery.uuid),
+            "webhook_event": delivery.event,
+            "status": status,
+            "status_code": code,
+            "attempts": delivery.attempts,
+            "error": error,
+        },
+    )
+    return status
+
+
+def deliveries_sweep() -> int:
+    """Queue every pending delivery whose time has come (its job was lost, or its lease ran out); returns how many."""
+    due = Delivery.objects.filter(status=Status.PENDING, next_attempt_at__lte=timezone.now())
+    ids = due.order_by("next_attempt_at").values_list("id", flat=True)[:SWEEP_BATCH]
+    return sum(delivery_queue(delivery_id=delivery_id) for delivery_id in ids)

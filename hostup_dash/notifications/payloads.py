@@ -1,0 +1,86 @@
+"""What a webhook receives: the JSON body with its one-line `text`, and the signature over it."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.urls import NoReverseMatch, reverse
+
+SIGNATURE_HEADER = "X-Hostup-Dash-Signature"
+EVENT_HEADER = "X-Hostup-Dash-Event"
+DELIVERY_HEADER = "X-Hostup-Dash-Delivery"
+SIGNATURE_PREFIX = "sha256="
+USER_AGENT = "hostup-dash-webhooks"
+# A value quoted in `text` is cut here; the JSON fields keep it whole.
+QUOTED_MAX = 200
+# Slack and Mattermost act on these in a message: "@channel" pings everyone, "<…>" makes links and mentions.
+_MENTION = re.compile(r"@(?=(?:channel|here|all|everyone)\b)", re.IGNORECASE)
+
+
+def plain(value: str, *, limit: int = QUOTED_MAX) -> str:
+    """A value as it may appear in `text`: one line, cut to `limit`, with &, < and > escaped as Slack asks
+    and @channel-like mentions broken by a zero-width space, so a VPS name or a reason pings nobody."""
+    text = " ".join(str(value).split())
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MENTION.sub("@\u200b", text)
+
+
+def dashboard_link(path: str = "/") -> str:
+    """An absolute link into the dashboard (DASHBOARD_URL), for the receivers' readers."""
+    return settings.DASHBOARD_URL.rstrip("/") + path
+
+
+def vps_link(vps_id: str) -> str:
+    """The VPS's page; the dashboard's front page when the id is not one the page's URL accepts."""
+    try:
+        return dashboard_link(reverse("inventory:vps-detail", args=[vps_id]))
+    except NoReverseMatch:
+        return dashboard_link()
+
+
+def vps_words(vps_id: str, vps_name: str) -> str:
+    """The VPS as `text` names it: its name and id, or whichever is known."""
+    if vps_name and vps_id:
+        return f"{plain(vps_name)} ({plain(vps_id)})"
+    return plain(vps_name or vps_id)
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One event as every subscribed webhook receives it (the JSON body's fields)."""
+
+    event: str
+    time: datetime
+    text: str
+    actor: str = ""
+    vps_id: str = ""
+    vps_name: str = ""
+    action: str = ""
+    outcome: str = ""
+    reason: str = ""
+    ticket: str = ""
+    link: str = ""
+    audit_record: int | None = None  # the audit record it tells of, when one does
+
+    def body(self) -> bytes:
+        """The body as sent, byte for byte (the signature is over exactly these bytes)."""
+        fields = asdict(self) | {"time": self.time.astimezone(UTC).isoformat().replace("+00:00", "Z")}
+        return json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def signature(secret: str, body: bytes) -> str:
+    """The X-Hostup-Dash-Signature value: sha256=<hex HMAC-SHA256 of the raw body, keyed with the secret>."""
+    return SIGNATURE_PREFIX + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def signature_is_valid(secret: str, body: bytes, header: str) -> bool:
+    """What a receiver checks, in constant time."""
+    return hmac.compare_digest(signature(secret, body), header or "")

@@ -1,0 +1,179 @@
+"""Where events come from: audit records as they are appended, and VPS states as they are stored.
+
+Both signals are sent inside the writer's transaction, so the deliveries commit with the record
+or state they tell of, or not at all. A failure here is logged and never fails the audit record:
+the trail matters more than a message about it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+from django.db import DatabaseError, transaction
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+
+from hostup_dash.audit.models import AuditRecord
+from hostup_dash.hostup import RoutedIpv6State
+from hostup_dash.inventory.models import VpsSnapshot
+from hostup_dash.inventory.services.outcomes import NOT_TAKEN, TOOK_EFFECT
+from hostup_dash.inventory.signals import state_stored
+
+from .models import DriftNotice, Event
+from .payloads import dashboard_link, plain, vps_link, vps_words
+from .services import notify
+
+logger = logging.getLogger(__name__)
+
+Action = AuditRecord.Action
+Outcome = AuditRecord.Outcome
+# The changes an action.* event tells of: the VPS's own routed IPv6 and the account's pools and routes.
+ACTIONS = {
+    Action.ALLOCATE,
+    Action.REFRESH_NEXT_HOP,
+    Action.RELEASE,
+    Action.POOL_ALLOCATE,
+    Action.POOL_RELEASE,
+    Action.ROUTE_CREATE,
+    Action.ROUTE_DELETE,
+}
+ACTION_EVENTS = {
+    Outcome.SUCCEEDED: Event.ACTION_SUCCEEDED,
+    Outcome.FAILED: Event.ACTION_FAILED,
+    Outcome.UNKNOWN: Event.ACTION_UNKNOWN,
+}
+# A follow-up check settles an unknown outcome: the action took effect or it did not.
+FOLLOW_UP_EVENTS = {TOOK_EFFECT: Event.ACTION_SUCCEEDED, NOT_TAKEN: Event.ACTION_FAILED}
+# A change request's end, as approval.decided's outcome names it.
+DECISIONS = {
+    Action.CHANGE_APPROVE: "approved",
+    Action.CHANGE_REJECT: "rejected",
+    Action.CHANGE_EXPIRE: "expired",
+    Action.CHANGE_INVALIDATE: "invalidated",
+}
+# The page /approvals/ (issue 12) lists the requests.
+APPROVALS_PATH = "/approvals/"
+
+
+@receiver(post_save, sender=AuditRecord, dispatch_uid="notifications-audit-record")
+def _audit_recorded(sender, instance: AuditRecord, created: bool, **kwargs: Any) -> None:
+    # audit_append saves each record once, inside its transaction (the table refuses updates).
+    if not created:
+        return
+    notice = audit_notice(instance)
+    if notice is not None:
+        _notify_safely(partial(notify, **notice), about=f"audit record {instance.id}")
+
+
+def audit_notice(record: AuditRecord) -> dict[str, Any] | None:
+    """The event an audit record tells of, as notify's arguments; None when it tells of none."""
+    if record.outcome in (Outcome.PENDING, Outcome.REFUSED) and record.action != Action.BREAK_GLASS:
+        return None  # an intent (its outcome follows) or an attempt turned down before anything changed
+    common = {
+        "vps_id": record.vps_id,
+        "vps_name": record.vps_name,
+        "actor": record.actor_name,
+        "action": record.action,
+        "outcome": record.outcome,
+        "reason": record.reason,
+        "ticket": record.ticket,
+        "link": vps_link(record.vps_id) if record.vps_id else dashboard_link(),
+        "audit_record": record.id,
+        "time": record.created_at,
+    }
+    vps = vps_words(record.vps_id, record.vps_name)
+    why = _why(record)
+    if record.action in ACTIONS and record.outcome in ACTION_EVENTS:
+        what = f"{Action(record.action).label} on {vps} by {plain(record.actor_name)}"
+        text = f"{what} {_outcome_words(record)}.{why} {common['link']}"
+        return common | {"event": ACTION_EVENTS[record.outcome], "text": text}
+    if record.action == Action.RESOLVE_OUTCOME and record.problem_code in FOLLOW_UP_EVENTS and record.intent_id:
+        intent = record.intent
+        text = f"{Action(intent.action).label} on {vps} by {plain(intent.actor_name)}, checked after an unknown "
+        text += f"outcome: {plain(record.problem_detail)}{why} {common['link']}"
+        outcome = Outcome.SUCCEEDED if record.problem_code == TOOK_EFFECT else Outcome.FAILED
+        event = FOLLOW_UP_EVENTS[record.problem_code]
+        return common | {
+            "event": event,
+            "actor": intent.actor_name,
+            "action": intent.action,
+            "outcome": outcome,
+            "text": text,
+        }
+    approvals = {"link": dashboard_link(APPROVALS_PATH)}
+    if record.action == Action.CHANGE_REQUEST:
+        text = f"{plain(record.actor_name)} asks for approval of a change on {vps}.{why} {approvals['link']}"
+        return common | approvals | {"event": Event.APPROVAL_REQUESTED, "text": text}
+    if record.action in DECISIONS:
+        decision = DECISIONS[record.action]
+        detail = f" {plain(record.problem_detail)}" if record.problem_detail else ""
+        text = f"The change request on {vps} was {decision} by {plain(record.actor_name)}.{detail}{why}"
+        text += f" {approvals['link']}"
+        return common | approvals | {"event": Event.APPROVAL_DECIDED, "outcome": decision, "text": text}
+    if record.action == Action.BREAK_GLASS and record.outcome != Outcome.REFUSED and record.intent_id is None:
+        # Once per emergency change: its first record (an outcome that follows it points back at it).
+        text = f"{plain(record.actor_name)} made an emergency change on {vps} without approval.{why} {common['link']}"
+        return common | {"event": Event.BREAK_GLASS, "text": text}
+    if record.action == Action.LOGIN_BREAK_GLASS:
+        went = "logged in" if record.outcome == Outcome.SUCCEEDED else f"tried to log in ({record.outcome})"
+        text = f"{plain(record.actor_name)} {went} with a break-glass account, past single sign-on. {common['link']}"
+        return common | {"event": Event.BREAK_GLASS, "text": text}
+    return None
+
+
+def _outcome_words(record: AuditRecord) -> str:
+    if record.outcome == Outcome.SUCCEEDED:
+        return f"succeeded: {plain(record.result_prefix)}" if record.result_prefix else "succeeded"
+    if record.outcome == Outcome.UNKNOWN:
+        return "has an unknown outcome; the dashboard checks what HostUp shows"
+    return f"failed: {plain(record.problem_detail)}" if record.problem_detail else "failed"
+
+
+def _why(record: AuditRecord) -> str:
+    """Reason: …, ticket …. (with its leading space), or nothing."""
+    parts = [f"Reason: {plain(record.reason)}" if record.reason else "", plain(record.ticket)]
+    said = ", ".join(part for part in parts if part)
+    return f" {said}." if said else ""
+
+
+@receiver(state_stored, dispatch_uid="notifications-drift")
+def _state_stored(sender, vps_id: str, state: RoutedIpv6State, **kwargs: Any) -> None:
+    # Only a drifted state costs a query: the notices of drifts that ended are swept every minute.
+    if state.is_next_hop_stale:
+        _notify_safely(partial(drift_notify, vps_id=vps_id, state=state), about=f"the drift of {vps_id}")
+
+
+def drift_notify(*, vps_id: str, state: RoutedIpv6State) -> int:
+    """drift.found, once per drift: the first read that finds it notifies, later reads find the notice."""
+    _, is_new = DriftNotice.objects.get_or_create(vps_id=vps_id)
+    if not is_new:
+        return 0
+    name = VpsSnapshot.objects.filter(vps_id=vps_id).values_list("name", flat=True).first() or ""
+    active = state.active_allocation
+    prefix, hop, suggested = (active.prefix or "", active.next_hop or "", state.suggested_next_hop or "")
+    link = vps_link(vps_id)
+    text = (
+        f"The next hop of {vps_words(vps_id, name)} differs from HostUp's suggestion: {plain(prefix)} routes to "
+        f"{plain(hop)}, HostUp suggests {plain(suggested)}. {link}"
+    )
+    return notify(
+        Event.DRIFT_FOUND,
+        vps_id=vps_id,
+        vps_name=name,
+        action="refresh_next_hop",
+        outcome="drifted",
+        link=link,
+        text=text,
+    )
+
+
+def _notify_safely(queue: Callable[[], int], *, about: str) -> None:
+    """Queue in a savepoint: a failure rolls back only the deliveries, and is logged."""
+    try:
+        with transaction.atomic():
+            queue()
+    except DatabaseError:
+        logger.exception("webhook deliveries for %s could not be queued", about)

@@ -1,0 +1,209 @@
+"""Webhooks added and removed (audited, the secret never in the record), and events put in the outbox.
+
+`notify` is the one way an event enters the outbox: a Delivery row per subscribed active webhook,
+written in the caller's transaction, and a job asked for when that transaction commits. It never
+sends anything itself, so a dead receiver cannot slow or block the change it tells of.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from hostup_dash.accounts.roles import user_role
+from hostup_dash.audit import services as audit
+from hostup_dash.audit.models import AuditRecord
+from hostup_dash.core.jobs import job_defer
+
+from .models import Delivery, Event, Webhook, url_for_display, validate_webhook_url
+from .payloads import Notice, plain, vps_words
+
+DELIVER_TASK = "webhook_deliver"
+# How a webhook was added or removed, as its audit record says.
+VIA_COMMAND = "command"
+SECRET_MIN_LENGTH = 16
+KNOWN_EVENTS = ", ".join(Event.values)
+UNKNOWN_EVENTS = "Unknown event {names}: the events are " + KNOWN_EVENTS + "."
+NO_EVENTS = "Name at least one event: " + KNOWN_EVENTS + "."
+SECRET_TOO_SHORT = f"The secret must be at least {SECRET_MIN_LENGTH} characters long."
+NO_SUCH_WEBHOOK = "No webhook #{id}."
+
+
+def events_parse(events: str | Iterable[str]) -> list[str]:
+    """The event names from "a,b" or a list, in order, each once. Raises ValidationError naming the unknown."""
+    names = events.split(",") if isinstance(events, str) else list(events)
+    names = list(dict.fromkeys(name.strip() for name in names if name.strip()))
+    unknown = [name for name in names if name not in Event.values]
+    if unknown:
+        raise ValidationError(UNKNOWN_EVENTS.format(names=", ".join(repr(name) for name in unknown)), code="event")
+    if not names:
+        raise ValidationError(NO_EVENTS, code="required")
+    return names
+
+
+def secret_check(secret: str) -> str:
+    """A secret given by the operator, without the file's trailing newline. Raises ValidationError when too short."""
+    secret = secret.strip()
+    if len(secret) < SECRET_MIN_LENGTH:
+        raise ValidationError(SECRET_TOO_SHORT, code="secret")
+    return secret
+
+
+def secret_generate() -> str:
+    return secrets.token_urlsafe(32)
+
+
+@dataclass(frozen=True)
+class CreatedWebhook:
+    webhook: Webhook
+    secret: str  # to show once, now, and never again
+    is_generated: bool
+
+
+def webhook_create(
+    *,
+    url: str,
+    events: str | Iterable[str],
+    actor: AbstractBaseUser | None,
+    via: str,
+    secret: str = "",
+    active: bool = True,
+    client_ip: str | None = None,
+) -> CreatedWebhook:
+    """Add a webhook and audit it (WEBHOOK_ADD, without the secret). Raises ValidationError on a bad URL,
+    event or secret; `secret` empty generates one. `actor` None is a command run from a shell."""
+    validate_webhook_url(url)
+    webhook = Webhook(
+        url=url,
+        events=events_parse(events),
+        secret=secret_check(secret) if secret else secret_generate(),
+        active=active,
+        created_by=actor,
+    )
+    webhook.full_clean()
+    with transaction.atomic():
+        webhook.save()
+        _audit_webhook(action=AuditRecord.Action.WEBHOOK_ADD, webhook=webhook, actor=actor, via=via, ip=client_ip)
+    return CreatedWebhook(webhook=webhook, secret=webhook.secret, is_generated=not secret)
+
+
+def webhook_remove(*, webhook_id: int, actor: AbstractBaseUser | None, via: str, client_ip: str | None = None) -> None:
+    """Remove a webhook and its delivery log, and audit it (WEBHOOK_REMOVE). Raises Webhook.DoesNotExist."""
+    with transaction.atomic():
+        webhook = Webhook.objects.select_for_update().get(pk=webhook_id)
+        _audit_webhook(action=AuditRecord.Action.WEBHOOK_REMOVE, webhook=webhook, actor=actor, via=via, ip=client_ip)
+        webhook.delete()
+
+
+def webhook_change_audit(
+    *, webhook: Webhook, changed: list[str], actor: AbstractBaseUser, via: str, client_ip: str | None
+) -> None:
+    """An admin changed a webhook's events or switched it on or off. There is no "change" action in the
+    log: the record is a WEBHOOK_ADD of the webhook as it now is, naming the `changed` fields."""
+    _audit_webhook(
+        action=AuditRecord.Action.WEBHOOK_ADD, webhook=webhook, actor=actor, via=via, ip=client_ip, changed=changed
+    )
+
+
+def _audit_webhook(
+    *,
+    action: str,
+    webhook: Webhook,
+    actor: AbstractBaseUser | None,
+    via: str,
+    ip: str | None,
+    changed: list[str] | None = None,
+) -> None:
+    # What the webhook is, never its secret; the URL without a password or query string, where tokens ride.
+    body = {
+        "webhook": webhook.id,
+        "url": url_for_display(webhook.url),
+        "events": list(webhook.events),
+        "active": webhook.active,
+        "via": via,
+        **({"changed": changed} if changed else {}),
+    }
+    audit.audit_append(
+        actor_id=actor.pk if actor is not None else None,
+        actor_name=actor.get_username() if actor is not None else audit.SYSTEM_ACTOR,
+        actor_role=user_role(actor) if actor is not None else "",
+        action=action,
+        client_ip=ip or "",
+        request_body=body,
+        outcome=AuditRecord.Outcome.SUCCEEDED,
+    )
+
+
+def notify(
+    event: str,
+    *,
+    vps_id: str = "",
+    vps_name: str = "",
+    actor: str = "",
+    action: str = "",
+    outcome: str = "",
+    reason: str = "",
+    ticket: str = "",
+    link: str = "",
+    text: str = "",
+    audit_record: int | None = None,
+    time: datetime | None = None,
+) -> int:
+    """Queue `event` for every active webhook subscribed to it; returns how many. Raises ValueError on an
+    unknown event.
+
+    The rows join the caller's transaction (nothing is queued if it rolls back) and a delivery job is
+    asked for when it commits; a job lost on the way is picked up by the worker's sweep. `text` is the
+    line chat tools show; without it one is made from the other fields.
+    """
+    if event not in Event.values:
+        raise ValueError(UNKNOWN_EVENTS.format(names=repr(event)))
+    webhook_ids = list(Webhook.objects.filter(active=True, events__contains=[event]).values_list("id", flat=True))
+    if not webhook_ids:
+        return 0
+    notice = Notice(
+        event=event,
+        time=time or timezone.now(),
+        text=text or _text_made(event, actor=actor, action=action, vps=vps_words(vps_id, vps_name), outcome=outcome),
+        actor=actor,
+        vps_id=vps_id,
+        vps_name=vps_name,
+        action=action,
+        outcome=outcome,
+        reason=reason,
+        ticket=ticket,
+        link=link,
+        audit_record=audit_record,
+    )
+    body = notice.body()
+    with transaction.atomic():
+        rows = Delivery.objects.bulk_create(Delivery(webhook_id=pk, event=event, payload=body) for pk in webhook_ids)
+        for row in rows:
+            transaction.on_commit(partial(delivery_queue, delivery_id=row.id))
+    return len(rows)
+
+
+def _text_made(event: str, *, actor: str, action: str, vps: str, outcome: str) -> str:
+    parts = [
+        f"{Event(event).label}:",
+        plain(action),
+        vps and f"on {vps}",
+        actor and f"by {plain(actor)}",
+        plain(outcome),
+    ]
+    return " ".join(part for part in parts if part) + "."
+
+
+def delivery_queue(*, delivery_id: int, delay_s: float | None = None) -> bool:
+    """Ask the worker to send one delivery (now, or in `delay_s`); False when a job for it already waits."""
+    return job_defer(
+        DELIVER_TASK, schedule_in_s=delay_s, queueing_lock=f"webhook-delivery:{delivery_id}", delivery_id=delivery_id
+    )
