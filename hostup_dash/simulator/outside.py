@@ -8,7 +8,7 @@ HTTP as `POST /_sim/outside-change` (outside /api/v2, no key needed) or `Simulat
 
 import json
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 
 from hostup_dash.simulator.config import SimulatorConfig
 from hostup_dash.simulator.describe import ACCOUNT_NUMBER, Outcome, target_of
@@ -131,7 +131,7 @@ def _occurred_at(value: object) -> datetime | None:
         moment = None
     if moment is None or moment.tzinfo is None:
         raise ControlError(400, "occurredAt must be an ISO 8601 timestamp with a time zone.")
-    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+    return moment.astimezone(UTC).replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
 def demo_vps(state: SimState) -> str | None:

@@ -8,6 +8,7 @@ Problem member optional, so the eight members NOTES.md promises are checked here
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
@@ -23,6 +24,7 @@ from openapi_core.validation.response.exceptions import DataValidationError
 from openapi_schema_validator import OAS31Validator
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
+from hostup_dash.simulator.formats import iso, now
 from hostup_dash.simulator.server import Simulator, SimulatorConfig
 from tests.simulator.helpers import (
     FULL,
@@ -43,6 +45,24 @@ SPEC_PATH = Path(__file__).resolve().parents[2].parent / "shared" / "hostup-api"
 SPEC_SERVER = "https://cloud.hostup.se"
 UNKNOWN_VPS = "vps_" + "0" * 26
 ACCOUNT = "/api/v2/routed-ipv6"
+AUDIT_LOG = "/api/v2/audit-log"
+# A DNS change as HostUp merges it in from its DNS history (the simulator writes these only when seeded).
+DNS_EVENT = {
+    "method": "PUT",
+    "endpoint": "/api/v2/domains/{id}/dns",
+    "path": "/api/v2/domains/dom_1/dns",
+    "success": True,
+    "statusCode": None,
+    "durationMs": None,
+    "resourcesAccessed": ["domain:dom_1"],
+    "severity": "info",
+    "tags": ["dns.record_update"],
+    "actorType": "customer",
+    "actorId": "30000",
+    "category": "dns",
+    "action": "dns.record_update",
+    "summary": "Changed the A record of www.example.com.",
+}
 
 
 def _json_loads(value: bytes, **parameters: str) -> object:
@@ -383,6 +403,60 @@ def release_pool_with_read_token(sim: Simulator) -> requests.Response:
     return call(sim, "DELETE", f"{ACCOUNT}/{_empty_pool(sim)}", headers=READ)
 
 
+def audit_log_after_calls(sim: Simulator) -> requests.Response:
+    call(sim, "GET", "/api/v2/vps/" + UNKNOWN_VPS)  # a failure's event
+    allocate_new(sim)
+    call(sim, "GET", AUDIT_LOG, headers=READ)  # a 403 on the audit log itself
+    sim.add_audit_event({"occurredAt": iso(now() - timedelta(hours=1)), "eventSource": "dns_history"} | DNS_EVENT)
+    return call(sim, "GET", AUDIT_LOG, params={"hideGet": "false", "startAt": iso(now() - timedelta(hours=2))})
+
+
+def audit_log_outside_changes(sim: Simulator) -> requests.Response:
+    vps_id = find_vps(sim, is_active)
+    for actor in ("customer", "staff", "system", "api_key_other"):
+        sim.outside_change(vps_id, "refresh_next_hop", actor)
+    return call(sim, "GET", AUDIT_LOG)
+
+
+def audit_log_paged_with_stats(sim: Simulator) -> requests.Response:
+    for _ in range(3):
+        call(sim, "GET", "/api/v2/vps")
+    first = call(sim, "GET", AUDIT_LOG, params={"limit": 2, "hideGet": "false"}).json()
+    params = {"limit": 2, "hideGet": "false", "includeStats": "true", "cursor": first["nextCursor"]}
+    return call(sim, "GET", AUDIT_LOG, params=params)
+
+
+def audit_log_empty(sim: Simulator) -> requests.Response:
+    return call(sim, "GET", AUDIT_LOG, params={"includeDnsEvents": "false"})
+
+
+def audit_log_bad_start(sim: Simulator) -> requests.Response:
+    return call(sim, "GET", AUDIT_LOG, params={"startAt": "yesterday"})
+
+
+def audit_log_bad_cursor(sim: Simulator) -> requests.Response:
+    return call(sim, "GET", AUDIT_LOG, params={"cursor": "bm9wZQ"})
+
+
+def audit_log_without_audit_read(sim: Simulator) -> requests.Response:
+    return call(sim, "GET", AUDIT_LOG, headers={"Authorization": f"Bearer {sim.config.no_audit_token}"})
+
+
+def audit_log_without_token(sim: Simulator) -> requests.Response:
+    return call(sim, "GET", AUDIT_LOG, headers={})
+
+
+def audit_log_over_rate_limit(sim: Simulator) -> requests.Response:
+    sim.config.rate_limit = 1
+    call(sim, "GET", AUDIT_LOG)
+    return call(sim, "GET", AUDIT_LOG)
+
+
+def audit_log_injected_internal_error(sim: Simulator) -> requests.Response:
+    sim.fail_next("internal", path_prefix=AUDIT_LOG)
+    return call(sim, "GET", AUDIT_LOG)
+
+
 DECLARED = [
     # (scenario, status, problem code or None for a success)
     (list_first_page, 200, None),
@@ -447,6 +521,16 @@ DECLARED = [
     (release_pool, 200, None),
     (release_pool_with_routes, 409, "routed_ipv6_pool_not_empty"),
     (release_pool_with_read_token, 403, "forbidden"),
+    (audit_log_after_calls, 200, None),
+    (audit_log_outside_changes, 200, None),
+    (audit_log_paged_with_stats, 200, None),
+    (audit_log_empty, 200, None),
+    (audit_log_bad_start, 400, "invalid_request"),
+    (audit_log_bad_cursor, 400, "invalid_cursor"),
+    (audit_log_without_audit_read, 403, "forbidden"),
+    (audit_log_without_token, 401, "unauthorized"),
+    (audit_log_over_rate_limit, 429, "rate_limit_exceeded"),
+    (audit_log_injected_internal_error, 500, "internal_error"),
 ]
 
 
