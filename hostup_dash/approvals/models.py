@@ -102,6 +102,25 @@ class ChangeRequest(models.Model):
         )
 
     @property
+    def status_tone(self) -> str:
+        """The badge colour of the status: done (ok), still going (info), not known (warn), stopped (off)."""
+        return "off" if self.is_expired else STATUS_TONES.get(self.status, "off")
+
+    def is_requested_by(self, user) -> bool:
+        """By id, and by name for a requester whose user row is gone (a new account under the old name)."""
+        return (self.requested_by_id is not None and user.pk == self.requested_by_id) or (
+            user.get_username() == self.requested_by_name
+        )
+
+    @property
     def is_open(self) -> bool:
         """Still waiting for a decision that can be made."""
         return self.status == self.Status.PENDING and not self.is_expired
+
+
+STATUS_TONES = {
+    ChangeRequest.Status.EXECUTED: "ok",
+    ChangeRequest.Status.PENDING: "info",
+    ChangeRequest.Status.APPROVED: "info",
+    ChangeRequest.Status.UNKNOWN: "warn",
+}

@@ -1,0 +1,79 @@
+"""Requests nobody decides within APPROVAL_TTL expire: marked by the worker, and never approvable once past."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from hostup_dash.approvals import selectors
+from hostup_dash.approvals.models import ChangeRequest
+from hostup_dash.audit.models import AuditRecord
+from tests.factories import action_trail
+from tests.worker.harness import wait_for
+
+from .conftest import HTMX, decision_url, deletes
+
+Action = AuditRecord.Action
+Outcome = AuditRecord.Outcome
+Status = ChangeRequest.Status
+
+
+def _overdue(change: ChangeRequest) -> None:
+    ChangeRequest.objects.filter(id=change.id).update(expires_at=timezone.now() - timedelta(seconds=1))
+
+
+@pytest.mark.django_db
+def test_a_request_expires_after_the_ttl(settings, requested):
+    assert requested.expires_at - requested.created_at == timedelta(seconds=settings.APPROVAL_TTL)
+
+
+@pytest.mark.django_db
+def test_an_overdue_request_cannot_be_approved_before_the_job_runs(hostup, requested, bob_client, allocated_vps):
+    _overdue(requested)
+
+    response = bob_client.post(decision_url("approve", requested), **HTMX)
+
+    assert response.status_code == 409
+    assert "expired" in response.content.decode()
+    requested.refresh_from_db()
+    assert requested.status == Status.EXPIRED and requested.decided_by is None
+    assert deletes(hostup, allocated_vps) == []
+    assert action_trail()[-2:] == [(Action.CHANGE_EXPIRE, Outcome.SUCCEEDED), (Action.CHANGE_APPROVE, Outcome.REFUSED)]
+
+
+@pytest.mark.django_db
+def test_an_overdue_request_is_listed_as_expired_and_not_counted(requested):
+    _overdue(requested)
+
+    lists = selectors.change_request_lists()
+
+    assert ([c.id for c in lists.expired], lists.pending) == ([requested.id], [])
+    assert selectors.change_request_pending_count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_marks_overdue_requests_expired(start_worker, requested):
+    _overdue(requested)
+
+    start_worker()
+
+    wait_for(lambda: ChangeRequest.objects.filter(id=requested.id, status=Status.EXPIRED).exists(), timeout=30)
+    record = AuditRecord.objects.get(action=Action.CHANGE_EXPIRE)
+    assert (record.change_request_id, record.actor_name, record.actor_id) == (requested.id, "system", None)
+    assert record.vps_id == requested.vps_id and record.reason == requested.reason
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_leaves_requests_still_in_time(start_worker, requested):
+    start_worker()
+    # Two ticks of the 10 s expiry job have run once the next one has.
+    wait_for(lambda: AuditRecord.objects.filter(action=Action.CHANGE_EXPIRE).exists() or _ticks() >= 2, timeout=30)
+
+    requested.refresh_from_db()
+    assert requested.status == Status.PENDING
+
+
+def _ticks() -> int:
+    from procrastinate.contrib.django.models import ProcrastinateJob
+
+    return ProcrastinateJob.objects.filter(task_name="change_requests_expire", status="succeeded").count()
