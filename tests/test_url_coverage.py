@@ -3,6 +3,7 @@
 from django.test import RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from tests.approvals.test_views import APPROVAL_ACTIONS
 from tests.bulk.test_views import BULK_ACTIONS
 from tests.inventory.test_views import ACTIONS, REFRESHES
 
@@ -41,4 +42,4 @@ def test_every_post_view_is_in_a_role_matrix():
     patterns = _named_patterns(get_resolver().url_patterns)
     posts = {name for name, pattern in patterns if "POST" in _allowed_methods(pattern)}
 
-    assert posts == set(ACTIONS) | set(REFRESHES) | set(BULK_ACTIONS)
+    assert posts == set(ACTIONS) | set(REFRESHES) | set(BULK_ACTIONS) | set(APPROVAL_ACTIONS)

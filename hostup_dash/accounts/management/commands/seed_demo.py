@@ -13,7 +13,7 @@ VIA = "seed_demo"
 
 
 class Command(BaseCommand):
-    help = "Create the demo users viewer, operator, auditor and admin; password from DEMO_PASSWORD or random."
+    help = "Create one demo user per role (named after it, approver too); password from DEMO_PASSWORD or random."
 
     def handle(self, *args, **options) -> str:
         services.role_groups_ensure()
@@ -31,7 +31,7 @@ class Command(BaseCommand):
             if os.environ.get("DEMO_PASSWORD"):
                 services.user_password_set(actor=None, user=user, password=password, via=VIA, client_ip=None)
             services.user_role_set(user=user, **account)
-        if not created and not os.environ.get("DEMO_PASSWORD"):
-            return "Demo users exist already (viewer, operator, auditor, admin); their passwords are unchanged."
         names = ", ".join(role.value for role in Role)
+        if not created and not os.environ.get("DEMO_PASSWORD"):
+            return f"Demo users exist already ({names}); their passwords are unchanged."
         return f"Demo users {names} — password: {password}"
