@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "hostup_dash.checkpoints",
     "hostup_dash.ops",
     "hostup_dash.bulk",
+    "hostup_dash.sso",
     "hostup_dash.approvals",
     "hostup_dash.notifications",
     "hostup_dash.simulator",
@@ -109,6 +110,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Re-checks an SSO session with the identity provider every OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS.
+    "hostup_dash.sso.middleware.SsoSessionRefresh",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "hostup_dash.core.middleware.LoginRequiredHtmxMiddleware",
@@ -158,12 +161,31 @@ AUTH_PASSWORD_VALIDATORS = [
 AUTHENTICATION_BACKENDS = [
     # First, so a locked-out user or address is refused before the password is checked.
     "axes.backends.AxesStandaloneBackend",
+    # With LOCAL_LOGIN off, refuses a password login before the password is checked, but a break-glass account's.
+    "hostup_dash.sso.backends.PasswordLoginGate",
     # ModelBackend, with the permissions and the role read in one query per request.
     "hostup_dash.accounts.backends.RoleBackend",
+    # Single sign-on (README "Single sign-on"); answers nothing while OIDC_ISSUER is unset.
+    "hostup_dash.sso.backends.OidcBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "inventory:vps-list"
 LOGOUT_REDIRECT_URL = "login"
+
+# --- single sign-on through OpenID Connect (README "Single sign-on"); off while OIDC_ISSUER is unset ---
+# Endpoints and keys come from the issuer's /.well-known/openid-configuration, read on first use.
+OIDC_ISSUER = env.str("OIDC_ISSUER", default="")
+OIDC_CLIENT_ID = env.str("OIDC_CLIENT_ID", default="")
+OIDC_CLIENT_SECRET = env.str("OIDC_CLIENT_SECRET", default="")  # or OIDC_CLIENT_SECRET_FILE
+OIDC_SCOPES = env.str("OIDC_SCOPES", default="openid email profile")
+OIDC_ROLE_CLAIM = env.str("OIDC_ROLE_CLAIM", default="groups")
+# Provider group -> role, e.g. ops-admins=admin,ops=operator,security=auditor,staff=viewer
+OIDC_ROLE_MAP = env.dict("OIDC_ROLE_MAP", default={})
+OIDC_PROVIDER_NAME = env.str("OIDC_PROVIDER_NAME", default="SSO")
+# How long an SSO session goes before the provider is asked again whether the user may stay.
+OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS = env.int("OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS", default=15 * 60)
+# Off: only break-glass accounts may log in with a password (at /accounts/login/?local=1).
+LOCAL_LOGIN = env.bool("LOCAL_LOGIN", default=True)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -12,6 +12,8 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from hostup_dash.core.http import client_ip
+from hostup_dash.sso import services as sso
+from hostup_dash.sso.models import LoginPolicy
 
 from . import services
 from .models import LoginLockout
@@ -27,7 +29,19 @@ def _may_touch(request, user: User | None) -> bool:
     return user is None or not user.is_superuser or request.user.is_superuser
 
 
+class LoginPolicyInline(admin.StackedInline):
+    """The break-glass checkbox. Shown to superusers only (no role holds its permissions): like the staff
+    flag, it decides who may bypass single sign-on."""
+
+    model = LoginPolicy
+    can_delete = False
+    max_num = 1
+    verbose_name_plural = "Password login while LOCAL_LOGIN is off"
+
+
 class AuditedUserAdmin(UserAdmin):
+    inlines = [LoginPolicyInline]
+
     def get_readonly_fields(self, request, obj=None):
         fields = super().get_readonly_fields(request, obj)
         return fields if request.user.is_superuser else (*fields, *SUPERUSER_ONLY_FIELDS)
@@ -53,11 +67,19 @@ class AuditedUserAdmin(UserAdmin):
         super().save_model(request, obj, form, change)
 
     def save_related(self, request, form, formsets, change: bool) -> None:
-        super().save_related(request, form, formsets, change)  # the groups are saved here
+        was_break_glass = sso.break_glass_ticked(form.instance)
+        super().save_related(request, form, formsets, change)  # the groups and the break-glass box are saved here
         services.user_change_audit(
             actor=request.user,
             before=request._account_before,
             after=services.user_facts(form.instance),
+            via=VIA_ADMIN,
+            client_ip=client_ip(request),
+        )
+        sso.break_glass_change_audit(
+            actor=request.user,
+            user=form.instance,
+            was_break_glass=was_break_glass,
             via=VIA_ADMIN,
             client_ip=client_ip(request),
         )
