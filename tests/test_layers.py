@@ -12,6 +12,7 @@ FEATURE_APPS = (
     "checkpoints",
     "ops",
     "bulk",
+    "sso",
     "approvals",
     "notifications",
     "simulator",
