@@ -33,7 +33,14 @@ lint: $(VENV)/.installed
 
 # Tests run with production-like settings (DEBUG off), against the simulator on a free port.
 # The browser tests drive Debian's Chromium (never `playwright install`: there is no internet).
-test: $(VENV)/.installed db
+# The single sign-on tests' identity provider: node-oidc-provider, run with Node.js (tests/sso/provider/).
+OIDC_TEST_PROVIDER := tests/sso/provider
+$(OIDC_TEST_PROVIDER)/node_modules/.installed: $(OIDC_TEST_PROVIDER)/package-lock.json
+	command -v npm >/dev/null || (apt-get update && apt-get install -y nodejs npm)
+	npm ci --prefix $(OIDC_TEST_PROVIDER) --no-audit --no-fund --loglevel=error
+	touch $@
+
+test: $(VENV)/.installed db $(OIDC_TEST_PROVIDER)/node_modules/.installed
 	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 	DEBUG=False SECRET_KEY=test-only-secret HOSTUP_API_URL=http://127.0.0.1:9 HOSTUP_API_TOKEN=unset \
 		$(PY) -m pytest
