@@ -47,6 +47,13 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _actions_without_approval(settings):
+    """Actions run at once, as with APPROVAL_REQUIRED_FOR empty: these tests are of the actions themselves.
+    tests/approvals/ turns the default (release needs approval) back on for its own tests."""
+    settings.APPROVAL_REQUIRED_FOR = []
+
+
 @pytest.fixture
 def simulator() -> Iterator[Simulator]:
     """A fresh simulator per test, so state never leaks between tests."""
