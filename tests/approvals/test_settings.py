@@ -32,7 +32,8 @@ def test_by_default_a_release_needs_approval_for_a_day():
 
 def test_an_empty_list_turns_approval_off_and_names_are_trimmed():
     assert _settings_with(APPROVAL_REQUIRED_FOR="") == "[] 86400"
-    assert _settings_with(APPROVAL_REQUIRED_FOR="release, allocate", APPROVAL_TTL="600") == "['release', 'allocate'] 600"
+    two = _settings_with(APPROVAL_REQUIRED_FOR="release, allocate", APPROVAL_TTL="600")
+    assert two == "['release', 'allocate'] 600"
 
 
 def test_an_unknown_action_fails_the_check(settings):
