@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "hostup_dash.bulk",
     "hostup_dash.sso",
     "hostup_dash.approvals",
+    "hostup_dash.pools",
     "hostup_dash.notifications",
     "hostup_dash.simulator",
 ]

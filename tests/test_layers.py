@@ -15,6 +15,7 @@ FEATURE_APPS = (
     "sso",
     "approvals",
     "notifications",
+    "pools",
     "simulator",
 )
 # Ways to reach the HostUp client: its module, its class as the package re-exports it, its factory.

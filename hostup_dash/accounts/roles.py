@@ -26,6 +26,11 @@ VIEW_VPS_HISTORY = "audit.view_vps_history"
 VIEW_AUDIT = "audit.view_auditrecord"
 EXPORT_AUDIT = "audit.export_auditrecord"
 APPROVE_CHANGE = "approvals.approve_change"
+# The account-level routed IPv6: routes cut from the /48 pools, and the pools themselves.
+CREATE_ROUTE = "pools.create_route"
+DELETE_ROUTE = "pools.delete_route"
+ALLOCATE_POOL = "pools.allocate_pool"
+RELEASE_POOL = "pools.release_pool"
 # Managing users and their roles happens in the Django admin.
 MANAGE_USERS = ("auth.view_user", "auth.add_user", "auth.change_user", "auth.delete_user", "auth.view_group")
 # Outgoing webhooks and their delivery logs, in the Django admin as well.
@@ -39,7 +44,7 @@ MANAGE_WEBHOOKS = (
 
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     Role.VIEWER: (VIEW_INVENTORY,),
-    Role.OPERATOR: (VIEW_INVENTORY, ALLOCATE_IPV6, REFRESH_NEXT_HOP, VIEW_VPS_HISTORY),
+    Role.OPERATOR: (VIEW_INVENTORY, ALLOCATE_IPV6, REFRESH_NEXT_HOP, VIEW_VPS_HISTORY, CREATE_ROUTE),
     Role.AUDITOR: (VIEW_INVENTORY, VIEW_VPS_HISTORY, VIEW_AUDIT, EXPORT_AUDIT),
     Role.ADMIN: (
         VIEW_INVENTORY,
@@ -50,6 +55,10 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         VIEW_AUDIT,
         EXPORT_AUDIT,
         APPROVE_CHANGE,
+        CREATE_ROUTE,
+        DELETE_ROUTE,
+        ALLOCATE_POOL,
+        RELEASE_POOL,
         *MANAGE_USERS,
         *MANAGE_WEBHOOKS,
     ),

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PoolsConfig(AppConfig):
+    name = "hostup_dash.pools"
+    verbose_name = "Account routes"
