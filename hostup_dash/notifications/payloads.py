@@ -38,12 +38,16 @@ def dashboard_link(path: str = "/") -> str:
     return settings.DASHBOARD_URL.rstrip("/") + path
 
 
-def vps_link(vps_id: str) -> str:
-    """The VPS's page; the dashboard's front page when the id is not one the page's URL accepts."""
+def page_link(name: str, *args: object) -> str:
+    """An absolute link to a named page; the dashboard's front page when the page cannot take these arguments."""
     try:
-        return dashboard_link(reverse("inventory:vps-detail", args=[vps_id]))
+        return dashboard_link(reverse(name, args=args))
     except NoReverseMatch:
         return dashboard_link()
+
+
+def vps_link(vps_id: str) -> str:
+    return page_link("inventory:vps-detail", vps_id)
 
 
 def vps_words(vps_id: str, vps_name: str) -> str:

@@ -30,6 +30,7 @@ class Received:
     body: bytes
     is_verified: bool
     is_duplicate: bool
+    at: float = field(default_factory=time.monotonic)  # when it was answered (time.monotonic)
 
     def json(self) -> dict[str, Any]:
         return json.loads(self.body)
@@ -59,7 +60,7 @@ class WebhookReceiver:
         return f"http://{self.host}:{self.port}/hook"
 
     def start(self) -> WebhookReceiver:
-        threading.Thread(target=self._server.serve_forever, name="webhook-receiver", daemon=True).start()
+        threading.Thread(target=self._server.serve_forever, args=(0.05,), name="webhook-receiver", daemon=True).start()
         return self
 
     def serve(self) -> None:

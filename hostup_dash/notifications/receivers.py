@@ -23,7 +23,7 @@ from hostup_dash.inventory.services.outcomes import NOT_TAKEN, TOOK_EFFECT
 from hostup_dash.inventory.signals import state_stored
 
 from .models import DriftNotice, Event
-from .payloads import dashboard_link, plain, vps_link, vps_words
+from .payloads import dashboard_link, page_link, plain, vps_link, vps_words
 from .services import notify
 
 logger = logging.getLogger(__name__)
@@ -54,8 +54,6 @@ DECISIONS = {
     Action.CHANGE_EXPIRE: "expired",
     Action.CHANGE_INVALIDATE: "invalidated",
 }
-# The page /approvals/ (issue 12) lists the requests.
-APPROVALS_PATH = "/approvals/"
 
 
 @receiver(post_save, sender=AuditRecord, dispatch_uid="notifications-audit-record")
@@ -70,58 +68,92 @@ def _audit_recorded(sender, instance: AuditRecord, created: bool, **kwargs: Any)
 
 def audit_notice(record: AuditRecord) -> dict[str, Any] | None:
     """The event an audit record tells of, as notify's arguments; None when it tells of none."""
-    if record.outcome in (Outcome.PENDING, Outcome.REFUSED) and record.action != Action.BREAK_GLASS:
+    if record.outcome in (Outcome.PENDING, Outcome.REFUSED):
         return None  # an intent (its outcome follows) or an attempt turned down before anything changed
-    common = {
-        "vps_id": record.vps_id,
-        "vps_name": record.vps_name,
-        "actor": record.actor_name,
-        "action": record.action,
-        "outcome": record.outcome,
-        "reason": record.reason,
-        "ticket": record.ticket,
-        "link": vps_link(record.vps_id) if record.vps_id else dashboard_link(),
-        "audit_record": record.id,
-        "time": record.created_at,
+    for notice in (_action_notice, _follow_up_notice, _approval_notice, _break_glass_notice):
+        found = notice(record)
+        if found is not None:
+            link = found.pop("link", None) or (vps_link(record.vps_id) if record.vps_id else dashboard_link())
+            common = {
+                "vps_id": record.vps_id,
+                "vps_name": record.vps_name,
+                "actor": record.actor_name,
+                "action": record.action,
+                "outcome": record.outcome,
+                "reason": record.reason,
+                "ticket": record.ticket,
+                "audit_record": record.id,
+                "time": record.created_at,
+            }
+            return common | found | {"link": link, "text": f"{found['text']}{_why(record)} {link}"}
+    return None
+
+
+def _action_notice(record: AuditRecord) -> dict[str, Any] | None:
+    if record.action not in ACTIONS or record.outcome not in ACTION_EVENTS:
+        return None
+    what = f"{Action(record.action).label} on {_vps(record)} by {plain(record.actor_name)}"
+    return {"event": ACTION_EVENTS[record.outcome], "text": f"{what} {_outcome_words(record)}."}
+
+
+def _follow_up_notice(record: AuditRecord) -> dict[str, Any] | None:
+    """The worker's check of an unknown outcome settles it: the intent's action, as if it had just ended."""
+    if record.action != Action.RESOLVE_OUTCOME or record.problem_code not in FOLLOW_UP_EVENTS or not record.intent_id:
+        return None
+    intent = record.intent
+    text = f"{Action(intent.action).label} on {_vps(record)} by {plain(intent.actor_name)}, checked after an "
+    text += f"unknown outcome: {plain(record.problem_detail)}"
+    return {
+        "event": FOLLOW_UP_EVENTS[record.problem_code],
+        "actor": intent.actor_name,
+        "action": intent.action,
+        "outcome": Outcome.SUCCEEDED if record.problem_code == TOOK_EFFECT else Outcome.FAILED,
+        "text": text,
     }
-    vps = vps_words(record.vps_id, record.vps_name)
-    why = _why(record)
-    if record.action in ACTIONS and record.outcome in ACTION_EVENTS:
-        what = f"{Action(record.action).label} on {vps} by {plain(record.actor_name)}"
-        text = f"{what} {_outcome_words(record)}.{why} {common['link']}"
-        return common | {"event": ACTION_EVENTS[record.outcome], "text": text}
-    if record.action == Action.RESOLVE_OUTCOME and record.problem_code in FOLLOW_UP_EVENTS and record.intent_id:
-        intent = record.intent
-        text = f"{Action(intent.action).label} on {vps} by {plain(intent.actor_name)}, checked after an unknown "
-        text += f"outcome: {plain(record.problem_detail)}{why} {common['link']}"
-        outcome = Outcome.SUCCEEDED if record.problem_code == TOOK_EFFECT else Outcome.FAILED
-        event = FOLLOW_UP_EVENTS[record.problem_code]
-        return common | {
-            "event": event,
-            "actor": intent.actor_name,
-            "action": intent.action,
-            "outcome": outcome,
-            "text": text,
-        }
-    approvals = {"link": dashboard_link(APPROVALS_PATH)}
+
+
+def _approval_notice(record: AuditRecord) -> dict[str, Any] | None:
+    if record.action != Action.CHANGE_REQUEST and record.action not in DECISIONS:
+        return None
+    asked = _asked_for(record)
     if record.action == Action.CHANGE_REQUEST:
-        text = f"{plain(record.actor_name)} asks for approval of a change on {vps}.{why} {approvals['link']}"
-        return common | approvals | {"event": Event.APPROVAL_REQUESTED, "text": text}
-    if record.action in DECISIONS:
-        decision = DECISIONS[record.action]
-        detail = f" {plain(record.problem_detail)}" if record.problem_detail else ""
-        text = f"The change request on {vps} was {decision} by {plain(record.actor_name)}.{detail}{why}"
-        text += f" {approvals['link']}"
-        return common | approvals | {"event": Event.APPROVAL_DECIDED, "outcome": decision, "text": text}
-    if record.action == Action.BREAK_GLASS and record.outcome != Outcome.REFUSED and record.intent_id is None:
-        # Once per emergency change: its first record (an outcome that follows it points back at it).
-        text = f"{plain(record.actor_name)} made an emergency change on {vps} without approval.{why} {common['link']}"
-        return common | {"event": Event.BREAK_GLASS, "text": text}
+        text = f"{plain(record.actor_name)} asks for approval to {asked} on {_vps(record)}."
+        return {"event": Event.APPROVAL_REQUESTED, "link": _request_link(record), "text": text}
+    decision = DECISIONS[record.action]
+    requester = record.request_body.get("requested_by") if isinstance(record.request_body, dict) else None
+    whose = f" of {plain(requester)}" if requester else ""
+    by = f" by {plain(record.actor_name)}" if record.actor_id else ""  # the system expires requests
+    detail = f" {plain(record.problem_detail)}" if record.problem_detail else ""
+    text = f"The request{whose} to {asked} on {_vps(record)} was {decision}{by}.{detail}"
+    return {"event": Event.APPROVAL_DECIDED, "outcome": decision, "link": _request_link(record), "text": text}
+
+
+def _break_glass_notice(record: AuditRecord) -> dict[str, Any] | None:
+    if record.action == Action.BREAK_GLASS:
+        text = f"{plain(record.actor_name)} made an emergency change ({_asked_for(record)}) on {_vps(record)} "
+        return {"event": Event.BREAK_GLASS, "text": text + "without approval."}
     if record.action == Action.LOGIN_BREAK_GLASS:
         went = "logged in" if record.outcome == Outcome.SUCCEEDED else f"tried to log in ({record.outcome})"
-        text = f"{plain(record.actor_name)} {went} with a break-glass account, past single sign-on. {common['link']}"
-        return common | {"event": Event.BREAK_GLASS, "text": text}
+        text = f"{plain(record.actor_name)} {went} with a break-glass account, past single sign-on."
+        return {"event": Event.BREAK_GLASS, "text": text}
     return None
+
+
+def _vps(record: AuditRecord) -> str:
+    return vps_words(record.vps_id, record.vps_name)
+
+
+def _request_link(record: AuditRecord) -> str:
+    """The change request's page, or the list of requests."""
+    if record.change_request_id:
+        return page_link("approvals:request-detail", record.change_request_id)
+    return page_link("approvals:request-list")
+
+
+def _asked_for(record: AuditRecord) -> str:
+    """The action a change request asks for, in words ("release"), from what its records carry."""
+    asked = record.request_body.get("action") if isinstance(record.request_body, dict) else None
+    return Action(asked).label.lower() if asked in Action.values else "make a change"
 
 
 def _outcome_words(record: AuditRecord) -> str:
