@@ -11,6 +11,10 @@ from datetime import datetime
 from hostup_dash.simulator.formats import ID_ALPHABET, ID_LENGTH
 
 _ULID_TIME_CHARS = 10
+# A long `make run` reads HostUp all day; beyond this many events the oldest GET events are forgotten
+# (in batches), so memory stays bounded (~2 kB an event) while every change is kept for the whole retention.
+MAX_EVENTS = 50_000
+TRIM_BATCH = 5_000
 
 
 class EventLog:
@@ -36,7 +40,19 @@ class EventLog:
             event = {"id": self.new_event_id(occurred_at), **event}
         with self._lock:
             self._events.append((occurred_at, str(event["id"]), event))
+            if len(self._events) > MAX_EVENTS:
+                self._forget_reads(len(self._events) - MAX_EVENTS + TRIM_BATCH)
         return event
+
+    def _forget_reads(self, count: int) -> None:
+        """Drop the `count` earliest-written GET events."""
+        kept = []
+        for entry in self._events:
+            if count and entry[2].get("method") == "GET":
+                count -= 1
+            else:
+                kept.append(entry)
+        self._events = kept
 
     def events(
         self, *, kept_from: datetime, start: datetime | None = None, end: datetime | None = None

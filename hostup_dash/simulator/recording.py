@@ -5,6 +5,7 @@ arrived, so a caller that timed out still finds its event, with the status produ
 or an unknown one (401): no event. The actor is the API key, by its public `key_…` id.
 """
 
+import functools
 import json
 import random
 import time
@@ -35,7 +36,12 @@ class Actor:
 
 def key_id(config: SimulatorConfig, key_name: str) -> str:
     """A key's public id, `key_` + 26: the same for the same seed and key, never derived from the secret."""
-    return new_id(random.Random(f"key-{config.seed}-{key_name}"), "key_")
+    return _key_id(config.seed, key_name)
+
+
+@functools.cache  # asked on every request
+def _key_id(seed: int, key_name: str) -> str:
+    return new_id(random.Random(f"key-{seed}-{key_name}"), "key_")
 
 
 def key_id_of_token(config: SimulatorConfig, token: str | None) -> str | None:
@@ -86,8 +92,10 @@ def request_event(
     }
 
 
-def outcome_of(reply: Reply) -> Outcome:
-    """The status sent, with the JSON of a success or the detail of a problem (None where unreadable)."""
+def outcome_of(reply: Reply, *, is_write: bool) -> Outcome:
+    """The status sent, with the JSON of a write's success or the detail of a problem (None where unreadable)."""
+    if reply.status < 400 and not is_write:
+        return Outcome(reply.status)  # a read changes nothing: its answer need not be read back
     try:
         body = json.loads(reply.body) if reply.body else None
     except ValueError:
@@ -131,7 +139,7 @@ class PendingRequest:
             occurred_at=self._arrived_at,
             duration_ms=round((time.monotonic() - self._started) * 1000),
             target=self._target,
-            outcome=outcome_of(reply),
+            outcome=outcome_of(reply, is_write=self._target.method != "GET"),
             actor=self._actor,
             request_id=reply.headers.get("X-Request-Id"),
         )

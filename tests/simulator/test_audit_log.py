@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import requests
 
+from hostup_dash.simulator import events
 from hostup_dash.simulator.formats import iso, now
 from hostup_dash.simulator.server import Simulator, SimulatorConfig
 from tests.simulator.helpers import (
@@ -386,3 +387,17 @@ def test_bad_cursor_is_400_invalid_cursor(simulator: Simulator, cursor: str) -> 
     response = call(simulator, "GET", AUDIT_LOG, params={"cursor": cursor})
     assert response.status_code == 400
     assert response.json()["code"] == "invalid_cursor"
+
+
+def test_past_the_cap_the_oldest_reads_are_forgotten_and_every_change_kept(
+    simulator: Simulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(events, "MAX_EVENTS", 10)
+    monkeypatch.setattr(events, "TRIM_BATCH", 2)
+    start = now() - timedelta(minutes=30)
+    reads = [seed(simulator, start + timedelta(seconds=n), method="GET")["id"] for n in range(8)]
+    writes = [seed(simulator, start + timedelta(seconds=10 + n))["id"] for n in range(5)]
+
+    kept = {event["id"] for event in simulator.audit_events()}
+    assert set(writes) <= kept
+    assert kept & set(reads) == set(reads[3:])  # the 11th event went past 10: the three oldest reads went
