@@ -25,6 +25,25 @@ def synced(simulator: Simulator) -> Simulator:
     return simulator
 
 
+RELEASE_REASON = "Decommissioning this VPS"
+
+
+def release_form(simulator: Simulator, vps_id: str, **fields: str) -> dict[str, str]:
+    """A release form filled in as an admin would on the VPS page: its state read (and stored, as the page's
+    live panel does; the read is then forgotten by the simulator), the prefix shown typed to confirm, a reason."""
+    from hostup_dash.inventory.services.snapshot import vps_state_store
+
+    client = hostup_client()
+    try:
+        state = client.get_routed_ipv6(vps_id)
+    finally:
+        client.close()
+    vps_state_store(vps_id=vps_id, state=state)
+    simulator.reset_calls()
+    prefix = state.allocation.prefix if state.allocation else ""
+    return {"confirm": prefix or "", "reason": RELEASE_REASON, **fields}
+
+
 AUTH_ACTIONS = ("login", "login_failed", "logout")
 
 

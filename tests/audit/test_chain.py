@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from hostup_dash.audit.models import GENESIS_HASH, AuditRecord
 from tests.audit.test_audit_list import record
-from tests.factories import pick_vps, run_together, synced
+from tests.factories import pick_vps, release_form, run_together, synced
 
 
 def _verify() -> str:
@@ -39,7 +39,7 @@ def test_chain_is_intact_after_a_demo_session(hostup, operator_client, admin_cli
     synced(hostup)
     operator_client.post(reverse("inventory:ipv6-allocate", args=[vps_id]), HTTP_HX_REQUEST="true")
     operator_client.post(reverse("inventory:ipv6-release", args=[vps_id]), HTTP_HX_REQUEST="true")  # refused
-    admin_client_role.post(reverse("inventory:ipv6-release", args=[vps_id]), {"confirm": "release"})
+    admin_client_role.post(reverse("inventory:ipv6-release", args=[vps_id]), release_form(hostup, vps_id))
 
     count = AuditRecord.objects.count()
     assert _verify() == f"{count} records, chain intact"

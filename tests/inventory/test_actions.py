@@ -12,7 +12,7 @@ from hostup_dash.core.clients import hostup_client
 from hostup_dash.core.locks import lock_key
 from hostup_dash.inventory.models import VpsSnapshot
 from hostup_dash.inventory.services.actions import VPS_BUSY_DETAIL
-from tests.factories import action_trail, last_record, pick_vps, run_together, synced
+from tests.factories import action_trail, last_record, pick_vps, release_form, run_together, synced
 
 Outcome = AuditRecord.Outcome
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -102,7 +102,7 @@ def test_operator_refreshes_the_next_hop(hostup, operator_client, allocated_vps)
 
 @pytest.mark.django_db
 def test_admin_releases_and_the_cooldown_shows(hostup, admin_client_role, allocated_vps):
-    response = admin_client_role.post(_url("ipv6-release", allocated_vps), {"confirm": "release"}, **HTMX)
+    response = admin_client_role.post(_url("ipv6-release", allocated_vps), release_form(hostup, allocated_vps), **HTMX)
 
     assert response.status_code == 200
     page = response.content.decode()
@@ -116,17 +116,20 @@ def test_admin_releases_and_the_cooldown_shows(hostup, admin_client_role, alloca
 
 @pytest.mark.django_db
 def test_release_without_confirmation_is_refused(hostup, admin_client_role, allocated_vps):
+    release_form(hostup, allocated_vps)  # the page was read, but the form sent blank
     response = admin_client_role.post(_url("ipv6-release", allocated_vps), **HTMX)
 
     assert response.status_code == 400
-    assert "confirm" in response.content.decode()
+    page = response.content.decode()
+    assert 'id="release-confirm-error"' in page and 'id="release-reason-error"' in page
     assert action_trail() == [("release", Outcome.REFUSED)]
+    assert last_record().problem_code == "not_confirmed"
     assert _posts(hostup, allocated_vps, "DELETE") == []
 
 
 @pytest.mark.django_db
 def test_operator_cannot_release(hostup, operator_client, allocated_vps):
-    response = operator_client.post(_url("ipv6-release", allocated_vps), {"confirm": "release"}, **HTMX)
+    response = operator_client.post(_url("ipv6-release", allocated_vps), release_form(hostup, allocated_vps), **HTMX)
 
     assert response.status_code == 403
     assert action_trail() == [("release", Outcome.REFUSED)]

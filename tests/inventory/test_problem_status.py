@@ -85,7 +85,7 @@ CASES = {
         '<p class="field-error" id="rack-id-error">Rack id must be at most 50 characters.</p>',
         rack_id="r" * 51,
     ),
-    "refused unconfirmed": Case(400, "Releasing starts a cooldown; confirm that you mean it.", action="ipv6-release"),
+    "refused unconfirmed": Case(400, "Give a reason for this change.", action="ipv6-release"),
 }
 
 

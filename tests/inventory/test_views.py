@@ -8,7 +8,7 @@ from procrastinate.contrib.django.models import ProcrastinateJob
 from hostup_dash.audit.models import AuditRecord
 from hostup_dash.inventory import services
 from hostup_dash.inventory.models import SyncRun, VpsSnapshot
-from tests.factories import action_trail, pick_vps, synced
+from tests.factories import action_trail, pick_vps, release_form, synced
 from tests.worker.harness import worker_seen_now
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -51,7 +51,7 @@ def test_action_role_matrix(hostup, role_client, role, name):
     vps_id = pick_vps(hostup, allocated=name != "inventory:ipv6-allocate")
     synced(hostup)
 
-    response = role_client(role).post(reverse(name, args=[vps_id]), {"confirm": "release"}, **HTMX)
+    response = role_client(role).post(reverse(name, args=[vps_id]), release_form(hostup, vps_id), **HTMX)
 
     assert response.status_code == (200 if role in ACTIONS[name] else 403)
     Outcome = AuditRecord.Outcome
