@@ -14,13 +14,13 @@ from hostup_dash.core.errors import Refusal
 from hostup_dash.core.htmx import HtmxHttpRequest, is_partial
 from hostup_dash.core.http import client_ip
 from hostup_dash.core.problems import problem_headers, problem_status
+from hostup_dash.core.reasons import reason_required
 from hostup_dash.hostup import HostupError
 
 from . import selectors, services
 from .forms import VpsFilterForm
 
 Action = AuditRecord.Action
-RELEASE_CONFIRMATION = "release"
 # Sent after every attempt: the history panel reloads on it, since a failed attempt is recorded too.
 IPV6_CHANGED = "ipv6-changed"
 
@@ -100,6 +100,7 @@ def _detail_context(vps_id: str, user, *, partial: bool, loading: bool = False, 
         "can_allocate": not loading and user.has_perm(roles.ALLOCATE_IPV6) and not active,
         "can_refresh": not loading and user.has_perm(roles.REFRESH_NEXT_HOP) and active,
         "can_release": not loading and user.has_perm(roles.RELEASE_IPV6) and active,
+        "change_reason_required": reason_required(),
         **extra,
     }
 
@@ -136,16 +137,25 @@ def vps_history(request: HtmxHttpRequest, vps_id: str) -> HttpResponse:
     return render(request, "inventory/vps_detail.html#history", {"vps_id": vps_id, "history": history})
 
 
-def _action_response(request: HtmxHttpRequest, vps_id: str, run) -> HttpResponse:
+def _action_response(request: HtmxHttpRequest, vps_id: str, run, *, form: str) -> HttpResponse:
     """Run one action service. htmx gets the panel. A plain form POST gets a redirect when it worked
-    (POST/redirect/GET) and otherwise the whole page with the problem, under the dashboard's own status."""
+    (POST/redirect/GET) and otherwise the whole page with the problem, under the dashboard's own status;
+    the `form` sent ("change" or "release") shows its field errors and keeps what was typed."""
     partial = is_partial(request)
     template = "inventory/vps_detail.html#ipv6-panel" if partial else "inventory/vps_detail.html"
     try:
         result = run()
     except (HostupError, Refusal) as problem:
+        # The refused form keeps what was typed (but a confirmation) and shows its errors by field.
+        typed = {name: request.POST.get(name, "") for name in ("reason", "ticket")}
+        typed["errors"] = {error.field: error.detail for error in problem.errors}
         context = _detail_context(
-            vps_id, request.user, partial=partial, problem=problem, rack_id=request.POST.get("rack_id", "")
+            vps_id,
+            request.user,
+            partial=partial,
+            problem=problem,
+            rack_id=request.POST.get("rack_id", ""),
+            typed={form: typed},
         )
         response = render(request, template, context, status=problem_status(problem))
         for header, value in problem_headers(problem).items():
@@ -163,6 +173,11 @@ def _rack_id(request: HtmxHttpRequest) -> str | None:
     return request.POST.get("rack_id", "").strip() or None
 
 
+def _why(request: HtmxHttpRequest) -> dict[str, str]:
+    """The reason and ticket typed; the service checks them (and audits a refusal)."""
+    return {"reason": request.POST.get("reason", ""), "ticket": request.POST.get("ticket", "")}
+
+
 @require_POST
 @permission_required_audited(roles.ALLOCATE_IPV6, action=Action.ALLOCATE)
 def vps_ipv6_allocate(request: HtmxHttpRequest, vps_id: str) -> HttpResponse:
@@ -170,8 +185,9 @@ def vps_ipv6_allocate(request: HtmxHttpRequest, vps_id: str) -> HttpResponse:
         request,
         vps_id,
         lambda: services.ipv6_allocate(
-            actor=request.user, vps_id=vps_id, rack_id=_rack_id(request), client_ip=client_ip(request)
+            actor=request.user, vps_id=vps_id, rack_id=_rack_id(request), client_ip=client_ip(request), **_why(request)
         ),
+        form="change",
     )
 
 
@@ -182,8 +198,9 @@ def vps_ipv6_refresh_next_hop(request: HtmxHttpRequest, vps_id: str) -> HttpResp
         request,
         vps_id,
         lambda: services.ipv6_next_hop_refresh(
-            actor=request.user, vps_id=vps_id, rack_id=_rack_id(request), client_ip=client_ip(request)
+            actor=request.user, vps_id=vps_id, rack_id=_rack_id(request), client_ip=client_ip(request), **_why(request)
         ),
+        form="change",
     )
 
 
@@ -196,7 +213,9 @@ def vps_ipv6_release(request: HtmxHttpRequest, vps_id: str) -> HttpResponse:
         lambda: services.ipv6_release(
             actor=request.user,
             vps_id=vps_id,
-            confirmed=request.POST.get("confirm") == RELEASE_CONFIRMATION,
+            confirm=request.POST.get("confirm", ""),
             client_ip=client_ip(request),
+            **_why(request),
         ),
+        form="release",
     )

@@ -23,6 +23,7 @@ from hostup_dash.core.clients import INTERACTIVE_RETRY_WAIT_S, hostup_client
 from hostup_dash.core.errors import Refusal
 from hostup_dash.core.locks import advisory_lock
 from hostup_dash.core.problems import SERVICE_UNAVAILABLE
+from hostup_dash.core.reasons import REASON_INVALID, ChangeReason, reason_errors, reason_refusal, reason_required
 from hostup_dash.hostup import (
     FieldError,
     HostupClient,
@@ -46,7 +47,9 @@ Outcome = AuditRecord.Outcome
 VPS_BUSY = "vps_busy"
 VPS_BUSY_DETAIL = "Another action on this VPS is still running. Wait for it to finish, then try again."
 NOT_CONFIRMED = "not_confirmed"
-NOT_CONFIRMED_DETAIL = "Releasing starts a cooldown; confirm that you mean it."
+# A release is confirmed by typing the prefix it gives up, compared on the server with the one on record.
+NOT_CONFIRMED_DETAIL = "Releasing starts a cooldown: type the prefix being released, {prefix}, exactly."
+NO_PREFIX_DETAIL = "No prefix of this VPS is on record to confirm: re-check its state first."
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,9 @@ def ipv6_allocate(
     rack_id: str | None = None,
     client_ip: str | None = None,
     bulk_run_id: int | None = None,
+    reason: str = "",
+    ticket: str = "",
+    change_request_id: int | None = None,
 ) -> ActionResult:
     """Allocate a routed prefix for a VPS. Raises Refusal (nothing sent) or HostupError."""
     body = {"action": "allocate", **({"rackId": rack_id} if rack_id else {})}
@@ -88,6 +94,8 @@ def ipv6_allocate(
         client_ip=client_ip,
         call=call,
         bulk_run_id=bulk_run_id,
+        change=ChangeReason.of(reason, ticket),
+        change_request_id=change_request_id,
     )
 
 
@@ -98,6 +106,9 @@ def ipv6_next_hop_refresh(
     rack_id: str | None = None,
     client_ip: str | None = None,
     bulk_run_id: int | None = None,
+    reason: str = "",
+    ticket: str = "",
+    change_request_id: int | None = None,
 ) -> ActionResult:
     """Point a VPS's routed prefix at HostUp's suggested next hop. Raises Refusal or HostupError."""
     body = {"action": "refresh_next_hop", **({"rackId": rack_id} if rack_id else {})}
@@ -116,13 +127,23 @@ def ipv6_next_hop_refresh(
         client_ip=client_ip,
         call=call,
         bulk_run_id=bulk_run_id,
+        change=ChangeReason.of(reason, ticket),
+        change_request_id=change_request_id,
     )
 
 
 def ipv6_release(
-    *, actor: AbstractBaseUser, vps_id: str, confirmed: bool, client_ip: str | None = None
+    *,
+    actor: AbstractBaseUser,
+    vps_id: str,
+    confirm: str,
+    reason: str,
+    ticket: str = "",
+    client_ip: str | None = None,
+    change_request_id: int | None = None,
 ) -> ActionResult:
-    """Release a VPS's routed prefix; it goes into cooldown. Refused unless confirmed. Raises Refusal or HostupError."""
+    """Release a VPS's routed prefix; it goes into cooldown. Refused (nothing sent) without a reason, or unless
+    `confirm` is exactly the prefix on record for the VPS. Raises Refusal or HostupError."""
 
     def call(client: HostupClient) -> _Answer:
         reply = client.release_routed_ipv6(vps_id)
@@ -149,24 +170,27 @@ def ipv6_release(
         body={},
         client_ip=client_ip,
         call=call,
-        confirmed=confirmed,
+        confirm=confirm,
+        change=ChangeReason.of(reason, ticket),
+        change_request_id=change_request_id,
     )
 
 
-def _check_input(*, vps_id: str, rack_id: str | None, confirmed: bool) -> None:
-    """Raises Refusal for input that must not reach HostUp."""
+def _check_input(*, vps_id: str, rack_id: str | None, change: ChangeReason, confirm: str | None, prefix: str) -> None:
+    """Raises Refusal for input that must not reach HostUp: every field error at once, so the form shows them all."""
     try:
         check_vps_id(vps_id)
         check_rack_id(rack_id)
     except InvalidRequest as invalid:
         raise Refusal(code=invalid.code, title=invalid.title, detail=invalid.detail, errors=invalid.errors) from None
-    if not confirmed:
-        raise Refusal(
-            code=NOT_CONFIRMED,
-            title="Not confirmed",
-            detail=NOT_CONFIRMED_DETAIL,
-            errors=(FieldError(pointer="/confirm", detail=NOT_CONFIRMED_DETAIL, code="required"),),
-        )
+    # A release (the one action with a confirmation) always needs a reason.
+    errors = reason_errors(change, required=reason_required(always=confirm is not None))
+    unconfirmed = confirm is not None and (not prefix or confirm != prefix)
+    if unconfirmed:
+        detail = NOT_CONFIRMED_DETAIL.format(prefix=prefix) if prefix else NO_PREFIX_DETAIL
+        errors = (FieldError(pointer="/confirm", detail=detail, code="not_confirmed"), *errors)
+    if errors:
+        raise reason_refusal(errors, code=NOT_CONFIRMED if unconfirmed else REASON_INVALID)
 
 
 def _run_action(
@@ -178,10 +202,15 @@ def _run_action(
     body: dict[str, Any],
     client_ip: str | None,
     call: Callable[[HostupClient], _Answer],
-    confirmed: bool = True,
+    change: ChangeReason,
+    change_request_id: int | None,
+    confirm: str | None = None,  # a release's typed prefix; None for an action without confirmation
     bulk_run_id: int | None = None,  # the bulk run this action is an item of; its records carry it
 ) -> ActionResult:
-    vps_name = VpsSnapshot.objects.filter(vps_id=vps_id).values_list("name", flat=True).first() or ""
+    snapshot = VpsSnapshot.objects.filter(vps_id=vps_id).values_list("name", "routed_prefix").first()
+    vps_name, prefix = snapshot or ("", "")
+    # Every record of the attempt carries why it was made, valid or not (a refusal records what was typed).
+    why = {"reason": change.reason, "ticket": change.ticket, "change_request_id": change_request_id}
     refusal = {
         "actor": actor,
         "action": action,
@@ -190,9 +219,10 @@ def _run_action(
         "request_body": body,
         "client_ip": client_ip,
         "bulk_run_id": bulk_run_id,
+        **why,
     }
     try:
-        _check_input(vps_id=vps_id, rack_id=rack_id, confirmed=confirmed)
+        _check_input(vps_id=vps_id, rack_id=rack_id, change=change, confirm=confirm, prefix=prefix)
     except Refusal as problem:
         audit.audit_refusal_record(**refusal, problem=problem)
         raise
@@ -220,6 +250,7 @@ def _run_action(
                 request_body=body,
                 client_ip=client_ip,
                 bulk_run_id=bulk_run_id,
+                **why,
             )
             started = time.monotonic()
             reply, message = call(client)
