@@ -1,9 +1,10 @@
-"""Single sign-on against a real provider: one per test, so no session or user leaks between tests."""
+"""Single sign-on against a real provider: one process per test module, a fresh browser at it per test."""
 
 from collections.abc import Callable, Iterator
 from urllib.parse import urlsplit
 
 import pytest
+import requests
 from django.test import Client
 
 from hostup_dash.accounts.services import role_groups_ensure
@@ -22,14 +23,21 @@ def sso_settings(settings, provider: OidcProvider) -> None:
     settings.OIDC_PROVIDER_NAME = "Test IdP"
 
 
-@pytest.fixture
-def provider(settings, db) -> Iterator[OidcProvider]:
-    """The provider, and the dashboard pointed at it (the test client's host is testserver)."""
-    role_groups_ensure()
+@pytest.fixture(scope="module")
+def provider_process() -> Iterator[OidcProvider]:
+    """One provider per test module (it starts in a second or two); tests use subs of their own."""
     started = OidcProvider(dashboard_urls=[DASHBOARD])
-    sso_settings(settings, started)
     yield started
     started.stop()
+
+
+@pytest.fixture
+def provider(settings, db, provider_process: OidcProvider) -> OidcProvider:
+    """The provider with a fresh browser at it, and the dashboard pointed at it (the test client is testserver)."""
+    role_groups_ensure()
+    provider_process.browser = requests.Session()
+    sso_settings(settings, provider_process)
+    return provider_process
 
 
 @pytest.fixture
@@ -40,12 +48,12 @@ def sso_login(provider: OidcProvider) -> Callable[..., object]:
     def log_in(client: Client, sub: str, *, next_url: str = ""):
         start = client.get("/oidc/authenticate/", {"next": next_url} if next_url else {})
         assert start.status_code == 302, start.content
-        return client.get(_local(provider.follow(start["Location"], login=sub)))
+        return client.get(local_url(provider.follow(start["Location"], login=sub)))
 
     return log_in
 
 
-def _local(url: str) -> str:
+def local_url(url: str) -> str:
     """The path and query of a dashboard URL, as the test client asks for it."""
     assert url.startswith(DASHBOARD), url
     parts = urlsplit(url)

@@ -68,6 +68,11 @@ provider.use(async (ctx, next) => {
     ctx.body = { keys: [impostorKey] };
     return;
   }
+  if (ctx.path === '/auth') {
+    // As Keycloak or Entra ID do, a removed user's sessions end with them: prompt=none answers login_required.
+    const session = await provider.Session.get(ctx);
+    if (session.accountId && !users.has(session.accountId)) await session.destroy();
+  }
   await next();
 });
 
