@@ -56,6 +56,8 @@ METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 AUDIT_SIGNING_KEY_FILE = env.str("AUDIT_SIGNING_KEY_FILE", default="")
 AUDIT_CHECKPOINT_EVERY = env.int("AUDIT_CHECKPOINT_EVERY", default=3600)
 AUDIT_CHECKPOINT_DIR = env.str("AUDIT_CHECKPOINT_DIR", default="")
+# HostUp's own audit log is imported this often (seconds); HostUp keeps only about 12 hours of it.
+HOSTUP_EVENTS_EVERY = env.int("HOSTUP_EVENTS_EVERY", default=600)
 # Every write needs a reason, not only a release (README "Change control").
 REQUIRE_CHANGE_REASON = env.bool("REQUIRE_CHANGE_REASON", default=False)
 # Four-eyes approval (README "Change control"): these actions, submitted on a VPS page, wait for a second
@@ -96,6 +98,7 @@ INSTALLED_APPS = [
     "hostup_dash.ops",
     "hostup_dash.bulk",
     "hostup_dash.sso",
+    "hostup_dash.trail",
     "hostup_dash.approvals",
     "hostup_dash.pools",
     "hostup_dash.notifications",

@@ -13,6 +13,7 @@ FEATURE_APPS = (
     "ops",
     "bulk",
     "sso",
+    "trail",
     "approvals",
     "notifications",
     "pools",

@@ -4,7 +4,7 @@ from django import forms
 from django.core.validators import MaxValueValidator
 
 from .models import AuditRecord
-from .selectors import AuditFilters
+from .selectors import AuditFilters, Source
 
 DATE_OUT_OF_RANGE = f"Enter a date before {date.max.isoformat()}."
 # A date range ends where the day after its end date starts, and the calendar's last day has none.
@@ -14,6 +14,7 @@ _BEFORE_LAST_DAY = MaxValueValidator(date.max - timedelta(days=1), message=DATE_
 class AuditFilterForm(forms.Form):
     """Filters of the audit list, read from GET parameters so a view can be bookmarked and shared."""
 
+    source = forms.ChoiceField(required=False, choices=[("", "Dashboard and HostUp"), *Source.choices])
     vps = forms.CharField(required=False, max_length=255, label="VPS id or name")
     actor = forms.CharField(required=False, max_length=150)
     action = forms.ChoiceField(required=False, choices=[("", "Any")] + AuditRecord.Action.choices)
@@ -27,6 +28,9 @@ class AuditFilterForm(forms.Form):
     )
     before = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
     after = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+    # The cursors of the timeline of both sides (hostup_dash.trail.selectors.timeline_page).
+    older = forms.CharField(required=False, max_length=200, widget=forms.HiddenInput)
+    newer = forms.CharField(required=False, max_length=200, widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, label_suffix="", **kwargs)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connection
+from django.db import connection, models
 from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, TextField, Value, When
 from django.db.models.functions import Cast, Concat, Upper
 
@@ -20,8 +20,18 @@ PAGE_SIZE = 50
 VPS_HISTORY_LIMIT = 50
 
 
+class Source(models.TextChoices):
+    """Which side of the trail /audit/ shows: our records, HostUp's imported log (hostup_dash.trail), or both."""
+
+    DASHBOARD = "dashboard", "Dashboard"
+    HOSTUP = "hostup", "HostUp (routed IPv6)"
+    HOSTUP_ALL = "hostup-all", "HostUp, every category"
+    OUTSIDE = "outside", "Outside the dashboard only"
+
+
 @dataclass(frozen=True)
 class AuditFilters:
+    source: str = ""  # a Source, or both sides
     vps: str = ""  # a VPS id or a name (any case)
     actor: str = ""
     action: str = ""
@@ -54,6 +64,8 @@ def _day_start(day: date) -> datetime:
 
 def audit_filtered(filters: AuditFilters) -> QuerySet[AuditRecord]:
     """Records matching the filters, unordered."""
+    if filters.source not in ("", Source.DASHBOARD):
+        return AuditRecord.objects.none()
     records = _visible()
     if filters.vps:
         if is_valid_vps_id(filters.vps):
@@ -137,6 +149,20 @@ EXPORT_COLUMNS = (
     "prev_hash",
     "hash",
 )
+# Both sides of the trail in one CSV (issue 11): each row's source, then a HostUp event's own facts
+# (empty on our records, whose actor_id is the user's id).
+HOSTUP_EXPORT_COLUMNS = (
+    "hostup_event_id",
+    "actor_type",
+    "actor_id",
+    "request_id",
+    "path",
+    "status_code",
+    "success",
+    "occurred_at",
+    "outside_dashboard",
+)
+CSV_COLUMNS = (*EXPORT_COLUMNS, "source", *HOSTUP_EXPORT_COLUMNS)
 # The JSON Lines export also carries the hashed fields the CSV leaves out, so anyone can recompute each
 # record's hash from the file alone (`audit_verify --export`).
 JSONL_COLUMNS = (*EXPORT_COLUMNS, "actor_id", "problem", "bulk_run_id", "change_request_id")
@@ -176,7 +202,13 @@ def _export_query(
     records = audit_filtered(filters).annotate(request_body_text=Cast("request_body", TextField()))
     columns = []
     for name in names:
-        if name == "request_body":
+        if name == "source":
+            records = records.annotate(source_cell=Value(Source.DASHBOARD, output_field=TextField()))
+            columns.append("source_cell")
+        elif name in HOSTUP_EXPORT_COLUMNS and name != "actor_id":
+            records = records.annotate(**{f"{name}_cell": Value(None, output_field=TextField())})
+            columns.append(f"{name}_cell")
+        elif name == "request_body":
             columns.append("request_body_text")
         elif for_spreadsheet and name in OUTSIDE_TEXT:
             records = records.annotate(**{f"{name}_cell": _defused(name)})
@@ -197,8 +229,13 @@ def audit_export_csv_blocks(filters: AuditFilters) -> Generator[bytes, None, int
 
     COPY streams in blocks of a few kB: constant memory, and no Python object per row.
     """
+    return queryset_csv_blocks(_export_query(filters, for_spreadsheet=True, names=CSV_COLUMNS))
+
+
+def queryset_csv_blocks(rows: QuerySet) -> Generator[bytes, None, int]:
+    """A values_list query as CSV rows written by Postgres's COPY; returns how many rows it wrote."""
     try:
-        sql, params = _export_query(filters, for_spreadsheet=True).query.sql_with_params()
+        sql, params = rows.query.sql_with_params()
     except EmptyResultSet:  # Django knows the filter matches nothing, so it writes no SQL
         return 0
     with connection.cursor() as cursor:

@@ -15,6 +15,7 @@ from hostup_dash.accounts import roles
 from hostup_dash.accounts.decorators import permission_required_audited
 from hostup_dash.core.htmx import HtmxHttpRequest, is_partial
 from hostup_dash.core.http import client_ip
+from hostup_dash.trail import selectors as trail_selectors
 
 from . import selectors, services
 from .forms import AuditFilterForm
@@ -31,10 +32,16 @@ EXPORT_BATCH = 1000
 def audit_list(request: HtmxHttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET)
     form.is_valid()
-    page = selectors.audit_page(
-        form.filters(), before=form.cleaned_data.get("before"), after=form.cleaned_data.get("after")
-    )
-    context = {"form": form, "page": page, "filter_query": _filter_query(form)}
+    filters = form.filters()
+    if trail_selectors.includes_hostup(filters):  # HostUp's events too: one timeline of both sides
+        cursors = {name: form.cleaned_data.get(name) or "" for name in ("older", "newer")}
+        page = trail_selectors.timeline_page(filters, **cursors)
+    else:
+        page = selectors.audit_page(
+            filters, before=form.cleaned_data.get("before"), after=form.cleaned_data.get("after")
+        )
+        trail_selectors.confirmations_attach(page.records)
+    context = {"form": form, "page": page, "filter_query": _filter_query(form), "trail": trail_selectors.trail_status()}
     template = "audit/audit_list.html#audit-rows" if is_partial(request) else "audit/audit_list.html"
     return render(request, template, context)
 
@@ -121,8 +128,10 @@ def audit_export_csv(request: HtmxHttpRequest) -> StreamingHttpResponse:
             f"exported at {exported_at}",
         ]
         yield _csv_line(description)
-        yield ",".join(selectors.EXPORT_COLUMNS) + "\n"
-        return (yield from selectors.audit_export_csv_blocks(filters))
+        yield ",".join(selectors.CSV_COLUMNS) + "\n"
+        ours = yield from selectors.audit_export_csv_blocks(filters)
+        hostup = trail_selectors.events_export_csv_query(filters)
+        return ours + (yield from selectors.queryset_csv_blocks(hostup))
 
     return _streamed(_audited(rows(), intent=intent), extension="csv", content_type="text/csv")
 
@@ -131,7 +140,7 @@ def _json_line(row: tuple) -> str:
     record = dict(zip(selectors.JSONL_COLUMNS, row, strict=True))
     record["created_at"] = record["created_at"].isoformat()
     record["request_body"] = json.loads(record["request_body"])
-    return json.dumps(record) + "\n"
+    return json.dumps({"source": selectors.Source.DASHBOARD.value, **record}) + "\n"
 
 
 @require_GET
@@ -149,6 +158,9 @@ def audit_export_jsonl(request: HtmxHttpRequest) -> StreamingHttpResponse:
         for batch in _batched(selectors.audit_export_rows(filters)):
             count += len(batch)
             yield "".join(_json_line(row) for row in batch)
+        for batch in _batched(trail_selectors.events_export_lines(filters)):
+            count += len(batch)
+            yield "".join(json.dumps(line) + "\n" for line in batch)
         return count
 
     return _streamed(_audited(rows(), intent=intent), extension="jsonl", content_type="application/x-ndjson")

@@ -3,6 +3,8 @@
 The list page reads only these tables, so it stays fast at 10,000 VPSes.
 """
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F
@@ -17,6 +19,8 @@ class AllocationStatus(models.TextChoices):
 
 
 STATE_ERROR_MAX_LENGTH = 200
+# The list's "changed outside the dashboard" badge and filter look back this far.
+OUTSIDE_CHANGE_RECENT = timedelta(days=7)
 
 
 class VpsSnapshot(models.Model):
@@ -57,6 +61,9 @@ class VpsSnapshot(models.Model):
     # A worker's state pass took this row to read it; other workers skip it until the lease ends
     # (a worker killed mid-read leaves it, and the lease lets another read it later).
     state_claimed_at = models.DateTimeField(null=True, blank=True)
+    # The newest routed-IPv6 change HostUp's log shows on this VPS that went through none of our
+    # actions (its panel, staff, a system job, another API key); set by the trail's import.
+    outside_changed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["name", "vps_id"]
@@ -66,6 +73,7 @@ class VpsSnapshot(models.Model):
             models.Index(F("state_checked_at").asc(nulls_first=True), F("vps_id"), name="vps_state_queue_idx"),
             # The list sorted by prefix pages through this (sorted by state age, through vps_state_queue_idx).
             models.Index(fields=["routed_prefix", "vps_id"], name="vps_prefix_idx"),
+            models.Index(fields=["outside_changed_at"], name="vps_outside_change_idx"),
             # The search box's trigram indexes are in migration 0002 (raw SQL).
         ]
         permissions = [
@@ -103,6 +111,11 @@ class VpsSnapshot(models.Model):
     @property
     def is_never_checked(self) -> bool:
         return self.state_checked_at is None
+
+    @property
+    def is_changed_outside(self) -> bool:
+        """HostUp's log shows a change made outside the dashboard within OUTSIDE_CHANGE_RECENT."""
+        return bool(self.outside_changed_at and self.outside_changed_at > timezone.now() - OUTSIDE_CHANGE_RECENT)
 
 
 class StateCounts(models.Model):

@@ -10,7 +10,7 @@ from django.db import connection, models
 from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
-from .models import AllocationStatus, StateCounts, SyncRun, VpsSnapshot
+from .models import OUTSIDE_CHANGE_RECENT, AllocationStatus, StateCounts, SyncRun, VpsSnapshot
 
 PAGE_SIZE = 50
 # A filtered list counts its matches up to here and then says "more than": an exact
@@ -36,6 +36,7 @@ class VpsState(models.TextChoices):
     COOLDOWN = "cooldown", "in cooldown"
     NEVER_CHECKED = "never-checked", "never checked"
     UNREADABLE = "unreadable", "could not read"
+    OUTSIDE = "outside", "changed outside the dashboard"
 
 
 def state_filters() -> dict[str, Q]:
@@ -51,6 +52,7 @@ def state_filters() -> dict[str, Q]:
         VpsState.COOLDOWN: cooldown,
         VpsState.NEVER_CHECKED: Q(state_checked_at__isnull=True),  # is_never_checked
         VpsState.UNREADABLE: ~Q(state_error=""),  # has_state_error
+        VpsState.OUTSIDE: Q(outside_changed_at__gt=timezone.now() - OUTSIDE_CHANGE_RECENT),  # is_changed_outside
     }
 
 

@@ -8,7 +8,6 @@ from django_htmx.http import trigger_client_event
 
 from hostup_dash.accounts import roles
 from hostup_dash.accounts.decorators import permission_required_audited
-from hostup_dash.audit import selectors as audit_selectors
 from hostup_dash.audit.models import AuditRecord
 from hostup_dash.core.errors import Refusal
 from hostup_dash.core.htmx import HtmxHttpRequest, is_partial
@@ -16,6 +15,7 @@ from hostup_dash.core.http import client_ip
 from hostup_dash.core.problems import problem_headers, problem_status
 from hostup_dash.core.reasons import reason_required
 from hostup_dash.hostup import HostupError
+from hostup_dash.trail import selectors as trail_selectors
 
 from . import selectors, services
 from .forms import VpsFilterForm
@@ -87,7 +87,7 @@ def _detail_context(vps_id: str, user, *, partial: bool, loading: bool = False, 
     # The history panel is on the full page only: after a partial, it reloads itself on IPV6_CHANGED.
     history = None
     if not partial and user.has_perm(roles.VIEW_VPS_HISTORY):
-        history = audit_selectors.audit_for_vps(vps_id=vps_id)
+        history = trail_selectors.vps_history(vps_id=vps_id)
     vps = selectors.vps_get(vps_id=vps_id)
     # Allocate stays offered while the state is unknown: HostUp answers it with the allocation there is, if any.
     active = bool(vps and vps.has_active_allocation)
@@ -133,7 +133,7 @@ def vps_detail(request: HtmxHttpRequest, vps_id: str) -> HttpResponse:
 @require_GET
 @permission_required_audited(roles.VIEW_VPS_HISTORY, action=Action.VIEW_HISTORY)
 def vps_history(request: HtmxHttpRequest, vps_id: str) -> HttpResponse:
-    history = audit_selectors.audit_for_vps(vps_id=vps_id)
+    history = trail_selectors.vps_history(vps_id=vps_id)
     return render(request, "inventory/vps_detail.html#history", {"vps_id": vps_id, "history": history})
 
 

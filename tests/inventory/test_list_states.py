@@ -20,6 +20,7 @@ PROPERTIES = {
     VpsState.COOLDOWN: "is_in_cooldown",
     VpsState.NEVER_CHECKED: "is_never_checked",
     VpsState.UNREADABLE: "has_state_error",
+    VpsState.OUTSIDE: "is_changed_outside",
 }
 CHECKED = {"state_checked_at": NOW, "routed_available": True}
 # Each row an edge of some state: in it, or only just out of it.
@@ -46,6 +47,8 @@ SHAPES = {
     "unavailable": {**CHECKED, "routed_available": False},
     "unreadable": {**CHECKED, "state_error": "HostUp timed out", "state_error_at": NOW},
     "unreadable-never-read": {"state_error": "HostUp timed out", "state_error_at": NOW},
+    "changed-outside": {**CHECKED, "outside_changed_at": NOW - timedelta(days=6)},
+    "changed-outside-long-ago": {**CHECKED, "outside_changed_at": NOW - timedelta(days=8)},
 }
 
 
@@ -82,6 +85,7 @@ def test_counts_count_each_state_in_one_query(django_assert_num_queries):
         VpsState.COOLDOWN: 1,
         VpsState.NEVER_CHECKED: 2,
         VpsState.UNREADABLE: 2,
+        VpsState.OUTSIDE: 1,
     }
 
 

@@ -21,6 +21,11 @@ NEXT_HOP_BADGE = mark_safe(
     "next hop differs</span>"
 )
 
+OUTSIDE_BADGE = mark_safe(
+    '<span class="badge warn" title="HostUp&#x27;s log shows a change to this VPS&#x27;s routed IPv6 made outside the '
+    'dashboard in the last 7 days">changed outside</span>'
+)
+
 
 @register.simple_tag
 def routed_badges(vps) -> SafeString:
@@ -38,6 +43,8 @@ def routed_badges(vps) -> SafeString:
         badges.append(format_html('<span class="badge info" title="Cooldown until {} UTC">cooldown</span>', until))
     if vps.is_unavailable:
         badges.append(format_html('<span class="badge off" title="{}">unavailable</span>', vps.routed_reason))
+    if vps.is_changed_outside:
+        badges.append(OUTSIDE_BADGE)
     if vps.has_state_error:
         badges.append(
             format_html(
