@@ -77,7 +77,9 @@ def outside_change(
         outcome = Outcome(status, payload=payload)
     except ApiProblem as problem:
         outcome = Outcome(problem.status, error=problem.detail)
-    occurred = occurred_at or arrived_at
+    # The simulator writes UTC milliseconds; a caller may pass any aware time.
+    occurred = arrived_at if occurred_at is None else occurred_at.astimezone(UTC)
+    occurred = occurred.replace(microsecond=occurred.microsecond // 1000 * 1000)
     event = request_event(
         event_id=state.events.new_event_id(occurred),
         occurred_at=occurred,
@@ -131,7 +133,7 @@ def _occurred_at(value: object) -> datetime | None:
         moment = None
     if moment is None or moment.tzinfo is None:
         raise ControlError(400, "occurredAt must be an ISO 8601 timestamp with a time zone.")
-    return moment.astimezone(UTC).replace(microsecond=moment.microsecond // 1000 * 1000)
+    return moment
 
 
 def demo_vps(state: SimState) -> str | None:

@@ -2,7 +2,6 @@
 
 import re
 import time
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -56,13 +55,6 @@ EVENT_KEYS = {
     "resourceLabel",
     "changes",
 }
-
-
-@pytest.fixture
-def simulator() -> Iterator[Simulator]:
-    sim = Simulator(SimulatorConfig(vps_count=25, seed=1)).start()
-    yield sim
-    sim.stop()
 
 
 def audit_log(sim: Simulator, **params: object) -> requests.Response:

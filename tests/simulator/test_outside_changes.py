@@ -6,7 +6,6 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from datetime import timedelta, timezone
 from pathlib import Path
 
@@ -14,18 +13,11 @@ import pytest
 import requests
 
 from hostup_dash.simulator.formats import iso, now
-from hostup_dash.simulator.server import Simulator, SimulatorConfig
+from hostup_dash.simulator.server import Simulator
 from tests.simulator.helpers import REQUEST_ID_RE, call, find_vps, is_active, is_idle, is_in_cooldown, is_stale, routed
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CONTROL = "/_sim/outside-change"
-
-
-@pytest.fixture
-def simulator() -> Iterator[Simulator]:
-    sim = Simulator(SimulatorConfig(vps_count=25, seed=1)).start()
-    yield sim
-    sim.stop()
 
 
 def control(sim: Simulator, body: object) -> requests.Response:
