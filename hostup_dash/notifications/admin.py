@@ -103,7 +103,7 @@ class WebhookAdmin(admin.ModelAdmin):
             "secret": request._webhook_secret,
         }
         response = TemplateResponse(request, SECRET_TEMPLATE, context)
-        response["Cache-Control"] = "no-store"
+        response["Cache-Control"] = "no-store"  # the admin's never_cache adds the rest
         return response
 
     def delete_model(self, request, obj: Webhook) -> None:

@@ -54,9 +54,7 @@ def test_a_500_is_retried_with_backoff_until_a_200(receiver, webhook_for, start_
     assert len(receiver.verified()) == 3  # none of the three was accepted before the last
 
 
-def test_a_receiver_that_never_answers_does_not_slow_the_action(
-    hostup, receiver, webhook_for, make_user, start_worker
-):
+def test_a_receiver_that_never_answers_does_not_slow_the_action(hostup, receiver, webhook_for, make_user, start_worker):
     webhook_for("action.succeeded")
     receiver.delay_s = 3
     start_worker(queues=[WEBHOOK_QUEUE], WEBHOOK_TIMEOUT="1", WEBHOOK_RETRY_DELAY="1")
