@@ -6,6 +6,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from tests.approvals.test_views import APPROVAL_ACTIONS
 from tests.bulk.test_views import BULK_ACTIONS
 from tests.inventory.test_views import ACTIONS, REFRESHES
+from tests.pools.test_views import POOL_ACTIONS
 
 # Outside the role matrix, each for a reason.
 NOT_ROLE_CHECKED = {
@@ -42,4 +43,4 @@ def test_every_post_view_is_in_a_role_matrix():
     patterns = _named_patterns(get_resolver().url_patterns)
     posts = {name for name, pattern in patterns if "POST" in _allowed_methods(pattern)}
 
-    assert posts == set(ACTIONS) | set(REFRESHES) | set(BULK_ACTIONS) | set(APPROVAL_ACTIONS)
+    assert posts == set(ACTIONS) | set(REFRESHES) | set(BULK_ACTIONS) | set(APPROVAL_ACTIONS) | set(POOL_ACTIONS)
