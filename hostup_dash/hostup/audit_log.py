@@ -77,6 +77,7 @@ class AuditEvent:
         method = _opt_str(data, "method")
         return cls(
             id=_str(data, "id"),
+            # Documented as required; an event without it is read as the common kind, one API request.
             event_source=_opt_str(data, "eventSource") or "request_audit",
             occurred_at=occurred_at,
             method=method.upper() if method else None,
