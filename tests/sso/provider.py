@@ -82,6 +82,12 @@ class OidcProvider:
         """The provider's key set from now on holds another key under the signing key's kid."""
         requests.post(f"{self.issuer}/test/jwks/impostor", timeout=5).raise_for_status()
 
+    def discovery_reads(self) -> int:
+        """How often the discovery document was read."""
+        response = requests.get(f"{self.issuer}/test/discovery-reads", timeout=5)
+        response.raise_for_status()
+        return response.json()
+
     # --- the browser's part -------------------------------------------------------------------------
     def follow(self, url: str, *, login: str | None = None) -> str:
         """Go to `url` at the provider and follow its redirects, signing in as `login` when its login form

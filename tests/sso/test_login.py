@@ -197,3 +197,15 @@ def test_the_provider_refusing_the_login_is_shown_in_words(provider):
         "reason": "provider_error",
         "error": "access_denied",
     }
+
+
+def test_a_provider_that_cannot_be_reached_is_said_in_words(settings, provider):
+    settings.OIDC_ISSUER = "http://127.0.0.1:9"  # nothing listens there
+    client = Client()
+
+    assert client.get("/accounts/login/").status_code == 200  # the page needs no discovery
+    response = client.get("/oidc/authenticate/")
+
+    assert response.status_code == 502
+    assert "Test IdP could not be reached" in response.content.decode()
+    assert AuditRecord.objects.get(action=Action.LOGIN_FAILED).request_body["reason"] == "provider_unreachable"

@@ -6,6 +6,7 @@
 //   PUT    /test/users/<sub>   body: the user's claims (groups, preferred_username, email...)
 //   DELETE /test/users/<sub>   the user leaves: their provider session no longer finds them
 //   POST   /test/jwks/impostor the keys endpoint publishes another key under the signing key's kid
+//   GET    /test/discovery-reads  how often the discovery document was read
 import { generateKeyPairSync } from 'node:crypto';
 import { createServer } from 'node:http';
 
@@ -26,6 +27,7 @@ const users = new Map();
 const signingKey = rsaJwk({ isPrivate: true });
 const impostorKey = rsaJwk({ isPrivate: false });
 let publishImpostor = false;
+let discoveryReads = 0;
 
 const provider = new Provider(issuer, {
   clients: [{
@@ -68,6 +70,7 @@ provider.use(async (ctx, next) => {
     ctx.body = { keys: [impostorKey] };
     return;
   }
+  if (ctx.path === '/.well-known/openid-configuration') discoveryReads += 1;
   if (ctx.path === '/auth') {
     // As Keycloak or Entra ID do, a removed user's sessions end with them: prompt=none answers login_required.
     const session = await provider.Session.get(ctx);
@@ -91,6 +94,9 @@ async function testKnob(req, res) {
     users.delete(decodeURIComponent(user[1]));
   } else if (path === '/test/jwks/impostor' && req.method === 'POST') {
     publishImpostor = true;
+  } else if (path === '/test/discovery-reads' && req.method === 'GET') {
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(discoveryReads));
+    return;
   } else {
     res.writeHead(404).end();
     return;
