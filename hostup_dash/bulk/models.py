@@ -30,6 +30,9 @@ class BulkRun(models.Model):
     requested_by_name = models.CharField(max_length=150)
     requested_by_role = models.CharField(max_length=32, blank=True)
     client_ip = models.CharField(max_length=45, blank=True)  # where the request came from; each item's records copy it
+    # Why the run was asked for (change control); every item's audit records carry both.
+    reason = models.TextField(max_length=500, blank=True)
+    ticket = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

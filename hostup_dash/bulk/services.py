@@ -32,6 +32,7 @@ from hostup_dash.core.clients import hostup_client
 from hostup_dash.core.errors import Refusal
 from hostup_dash.core.jobs import job_defer
 from hostup_dash.core.locks import advisory_lock
+from hostup_dash.core.reasons import ChangeReason, reason_check, reason_required
 from hostup_dash.hostup import HostupClient, HostupError, RoutedIpv6State, is_valid_vps_id
 from hostup_dash.inventory import services as inventory
 from hostup_dash.inventory.models import VpsSnapshot
@@ -79,13 +80,24 @@ def bulk_run_create(
     vps_ids: Iterable[str],
     client_ip: str | None = None,
     queue: bool = True,
+    reason: str = "",
+    ticket: str = "",
 ) -> BulkRun:
-    """A run with one pending item per VPS (in the order given), queued for the worker unless `queue` is False.
+    """A run with one pending item per VPS (in the order given), queued for the worker unless `queue` is False;
+    its reason and ticket go into every item's audit records.
 
-    Raises Refusal (audited when it is about permission) for a user without the action's
-    permission, an empty or oversized selection, or text that is not a VPS id.
+    Raises Refusal (audited when it is about permission, reason or ticket) for a user without the action's
+    permission, a reason or ticket against the rules, an empty or oversized selection, or text that is not a VPS id.
     """
     _permission_check(actor=actor, action=action, client_ip=client_ip)
+    change = ChangeReason.of(reason, ticket)
+    try:
+        reason_check(change, required=reason_required())
+    except Refusal as problem:
+        audit.audit_refusal_record(
+            actor=actor, action=action, client_ip=client_ip, problem=problem, reason=change.reason, ticket=change.ticket
+        )
+        raise
     wanted = list(dict.fromkeys(vps_ids))
     if not wanted:
         raise Refusal(code="nothing_selected", title="Nothing selected", detail=NOTHING_SELECTED)
@@ -102,6 +114,8 @@ def bulk_run_create(
             requested_by_name=actor.get_username(),
             requested_by_role=roles.user_role(actor),
             client_ip=client_ip or "",
+            reason=change.reason,
+            ticket=change.ticket,
         )
         BulkItem.objects.bulk_create(
             (BulkItem(run=run, vps_id=vps_id, vps_name=names.get(vps_id, "")) for vps_id in wanted), batch_size=1000
@@ -198,7 +212,14 @@ def _item_process(run: BulkRun, actor: AbstractBaseUser, item: BulkItem, client:
         return 0.0
     act = ACTION_SERVICES[run.action]
     try:
-        result = act(actor=actor, vps_id=item.vps_id, client_ip=run.client_ip or None, bulk_run_id=run.id)
+        result = act(
+            actor=actor,
+            vps_id=item.vps_id,
+            client_ip=run.client_ip or None,
+            bulk_run_id=run.id,
+            reason=run.reason,
+            ticket=run.ticket,
+        )
     except Refusal as refusal:  # the VPS is busy with another action: nothing was sent
         _item_end(item, State.FAILED, f"{refusal.title}. {refusal.detail}", was=State.RUNNING, run=run)
     except HostupError as problem:

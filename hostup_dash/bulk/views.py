@@ -13,6 +13,7 @@ from hostup_dash.audit.models import AuditRecord
 from hostup_dash.core.errors import Refusal
 from hostup_dash.core.htmx import HtmxHttpRequest, is_partial
 from hostup_dash.core.http import client_ip
+from hostup_dash.core.reasons import reason_required
 
 from . import selectors, services
 from .forms import BulkTargetForm
@@ -25,10 +26,21 @@ def _create(request: HtmxHttpRequest, action: str) -> HttpResponse:
     """Start a run; htmx is sent to its page with HX-Redirect, a plain form POST with a redirect."""
     try:
         vps_ids = BulkTargetForm(request.POST).vps_ids()
-        run = services.bulk_run_create(actor=request.user, action=action, vps_ids=vps_ids, client_ip=client_ip(request))
+        run = services.bulk_run_create(
+            actor=request.user,
+            action=action,
+            vps_ids=vps_ids,
+            client_ip=client_ip(request),
+            reason=request.POST.get("reason", ""),
+            ticket=request.POST.get("ticket", ""),
+        )
     except Refusal as problem:
         template = "bulk/bulk_refused.html#bulk-problem" if is_partial(request) else "bulk/bulk_refused.html"
-        return render(request, template, {"problem": problem}, status=problem.status)
+        # htmx also puts the reason fields back, as typed, with their errors beside them.
+        typed = {name: request.POST.get(name, "") for name in ("reason", "ticket")}
+        typed["errors"] = {error.field: error.detail for error in problem.errors}
+        context = {"problem": problem, "typed": typed, "reason_required": reason_required()}
+        return render(request, template, context, status=problem.status)
     url = reverse("bulk:run-detail", args=[run.id])
     return HttpResponseClientRedirect(url) if is_partial(request) else redirect(url)
 

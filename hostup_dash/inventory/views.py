@@ -56,7 +56,12 @@ def _list_context(params) -> dict:
 def _bulk_rights(user) -> dict:
     """Which bulk buttons the list offers; without either, it has no checkboxes."""
     can_refresh, can_allocate = user.has_perm(roles.REFRESH_NEXT_HOP), user.has_perm(roles.ALLOCATE_IPV6)
-    return {"can_bulk_refresh": can_refresh, "can_bulk_allocate": can_allocate, "can_bulk": can_refresh or can_allocate}
+    return {
+        "can_bulk_refresh": can_refresh,
+        "can_bulk_allocate": can_allocate,
+        "can_bulk": can_refresh or can_allocate,
+        "bulk_reason_required": reason_required(),
+    }
 
 
 @require_GET

@@ -27,8 +27,22 @@ class Command(BaseCommand):
         targets = parser.add_mutually_exclusive_group(required=True)
         targets.add_argument("--drifted", action="store_true", help="Every VPS whose next hop differs.")
         targets.add_argument("--vps", nargs="+", metavar="ID", help="These VPS ids, in this order.")
+        parser.add_argument(
+            "--reason", default="", help="Why (at most 500 characters; required by REQUIRE_CHANGE_REASON)."
+        )
+        parser.add_argument("--ticket", default="", help="The ticket the change belongs to (at most 100 characters).")
 
-    def handle(self, *args, action: str, username: str, drifted: bool, vps: list[str] | None, **options) -> str:
+    def handle(
+        self,
+        *args,
+        action: str,
+        username: str,
+        drifted: bool,
+        vps: list[str] | None,
+        reason: str,
+        ticket: str,
+        **options,
+    ) -> str:
         user = get_user_model().objects.filter(username=username).first()
         if user is None:
             raise CommandError(NO_SUCH_USER.format(username=username))
@@ -36,7 +50,9 @@ class Command(BaseCommand):
         if drifted and not vps_ids:
             return NOTHING_DRIFTED
         try:
-            run = services.bulk_run_create(actor=user, action=ACTIONS[action], vps_ids=vps_ids, queue=False)
+            run = services.bulk_run_create(
+                actor=user, action=ACTIONS[action], vps_ids=vps_ids, queue=False, reason=reason, ticket=ticket
+            )
         except Refusal as refusal:
             raise CommandError(f"{refusal.title}: {refusal.detail}") from None
         while (result := services.bulk_run_process(run_id=run.id, on_item=self._item_line)).retry_after:
