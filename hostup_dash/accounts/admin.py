@@ -4,16 +4,17 @@ Only a superuser may grant or remove superuser or staff status, give permissions
 or touch a superuser's account: the admin role manages the four role groups and nothing more.
 """
 
+from django import forms
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.forms import UserChangeForm
 from django.contrib.auth.models import Group, User
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from hostup_dash.core.http import client_ip
 from hostup_dash.sso import services as sso
-from hostup_dash.sso.models import LoginPolicy
 
 from . import services
 from .models import LoginLockout
@@ -29,18 +30,28 @@ def _may_touch(request, user: User | None) -> bool:
     return user is None or not user.is_superuser or request.user.is_superuser
 
 
-class LoginPolicyInline(admin.StackedInline):
-    """The break-glass checkbox. Shown to superusers only (no role holds its permissions): like the staff
-    flag, it decides who may bypass single sign-on."""
+class BreakGlassUserChangeForm(UserChangeForm):
+    is_break_glass = forms.BooleanField(
+        label="Break-glass account",
+        required=False,
+        help_text="May log in with a password at /accounts/login/?local=1 while LOCAL_LOGIN is off (single "
+        "sign-on only); every such login is audited as a break-glass login.",
+    )
 
-    model = LoginPolicy
-    can_delete = False
-    max_num = 1
-    verbose_name_plural = "Password login while LOCAL_LOGIN is off"
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["is_break_glass"].initial = self.instance.pk is not None and sso.break_glass_ticked(self.instance)
 
 
 class AuditedUserAdmin(UserAdmin):
-    inlines = [LoginPolicyInline]
+    form = BreakGlassUserChangeForm
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        # Like the staff flag, the box decides who may bypass single sign-on: a superuser's to tick.
+        if obj is None or not request.user.is_superuser:
+            return fieldsets
+        return (*fieldsets, ("Single sign-on", {"fields": ("is_break_glass",)}))
 
     def get_readonly_fields(self, request, obj=None):
         fields = super().get_readonly_fields(request, obj)
@@ -67,8 +78,7 @@ class AuditedUserAdmin(UserAdmin):
         super().save_model(request, obj, form, change)
 
     def save_related(self, request, form, formsets, change: bool) -> None:
-        was_break_glass = sso.break_glass_ticked(form.instance)
-        super().save_related(request, form, formsets, change)  # the groups and the break-glass box are saved here
+        super().save_related(request, form, formsets, change)  # the groups are saved here
         services.user_change_audit(
             actor=request.user,
             before=request._account_before,
@@ -76,13 +86,14 @@ class AuditedUserAdmin(UserAdmin):
             via=VIA_ADMIN,
             client_ip=client_ip(request),
         )
-        sso.break_glass_change_audit(
-            actor=request.user,
-            user=form.instance,
-            was_break_glass=was_break_glass,
-            via=VIA_ADMIN,
-            client_ip=client_ip(request),
-        )
+        if change and request.user.is_superuser:
+            sso.break_glass_set(
+                actor=request.user,
+                user=form.instance,
+                is_break_glass=form.cleaned_data["is_break_glass"],
+                via=VIA_ADMIN,
+                client_ip=client_ip(request),
+            )
 
     def user_change_password(self, request, id, form_url=""):
         # Django's view saves the password itself; a changed hash is what tells that it did.

@@ -189,12 +189,13 @@ def break_glass_ticked(user: User) -> bool:
     return LoginPolicy.objects.filter(user=user, is_break_glass=True).exists()
 
 
-def break_glass_change_audit(
-    *, actor: User, user: User, was_break_glass: bool, via: str, client_ip: str | None
-) -> None:
-    """Audit the break-glass box of an account being ticked or cleared; nothing changed, nothing recorded."""
-    now = break_glass_ticked(user)
-    if now != was_break_glass:
+def break_glass_set(*, actor: User, user: User, is_break_glass: bool, via: str, client_ip: str | None) -> None:
+    """Tick or clear an account's break-glass box; audited when it changed."""
+    was_break_glass = break_glass_ticked(user)
+    if was_break_glass == is_break_glass:
+        return
+    with transaction.atomic():
+        LoginPolicy.objects.update_or_create(user=user, defaults={"is_break_glass": is_break_glass})
         audit.audit_account_record(
             actor=actor,
             action=Action.USER_CHANGE,
@@ -202,5 +203,5 @@ def break_glass_change_audit(
             via=via,
             client_ip=client_ip,
             before={"is_break_glass": was_break_glass},
-            after={"is_break_glass": now},
+            after={"is_break_glass": is_break_glass},
         )

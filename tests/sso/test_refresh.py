@@ -87,3 +87,30 @@ def test_refresh_locks_out_a_user_moved_out_of_the_mapped_groups(logged_in, prov
     assert change.request_body["after"]["role"] == ""
     assert change.request_body["sub"] == "u-7"
     assert AuditRecord.objects.filter(action=Action.LOGOUT, request_body__reason="unmapped_groups").count() == 1
+
+
+def test_an_htmx_request_due_for_refresh_reloads_the_whole_page(logged_in, provider):
+    _refresh_due(logged_in)
+
+    response = logged_in.get("/", HTTP_HX_REQUEST="true", HTTP_HX_CURRENT_URL="http://testserver/audit/")
+
+    assert response.status_code == 200
+    assert response["HX-Redirect"].startswith(f"{provider.issuer}/auth?")
+    assert logged_in.session["oidc_login_next"] == "/audit/"
+
+
+def test_an_action_due_for_refresh_is_not_carried_out(logged_in, provider):
+    _refresh_due(logged_in)
+
+    response = logged_in.post("/accounts/password_change/")  # any POST: it never reaches its view
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(f"{provider.issuer}/auth?")
+    assert logged_in.session["oidc_login_next"] == "/"
+
+
+def test_a_password_session_is_never_sent_to_the_provider(provider, make_user):
+    client = Client()
+    client.force_login(make_user("viewer"))
+
+    assert client.get("/").status_code == 200
