@@ -3,6 +3,8 @@ from datetime import date, timedelta
 from django import forms
 from django.core.validators import MaxValueValidator
 
+from hostup_dash.core.reasons import REASON_MAX_LENGTH, TICKET_MAX_LENGTH
+
 from .models import AuditRecord
 from .selectors import AuditFilters, Source
 
@@ -20,6 +22,15 @@ class AuditFilterForm(forms.Form):
     action = forms.ChoiceField(required=False, choices=[("", "Any")] + AuditRecord.Action.choices)
     outcome = forms.ChoiceField(required=False, choices=[("", "Any")] + AuditRecord.Outcome.choices)
     prefix = forms.CharField(required=False, max_length=64)
+    # Three characters at least: a trigram index finds nothing shorter, so it would read the whole log.
+    reason = forms.CharField(
+        required=False,
+        min_length=3,
+        max_length=REASON_MAX_LENGTH,
+        label="Reason has",
+        error_messages={"min_length": "Search the reason for at least 3 characters."},
+    )
+    ticket = forms.CharField(required=False, max_length=TICKET_MAX_LENGTH)
     date_from = forms.DateField(
         required=False, label="From", validators=[_BEFORE_LAST_DAY], widget=forms.DateInput(attrs={"type": "date"})
     )

@@ -39,6 +39,8 @@ class AuditFilters:
     prefix: str = ""
     date_from: date | None = None
     date_to: date | None = None  # inclusive
+    reason: str = ""  # words anywhere in the reason, any case
+    ticket: str = ""  # the whole ticket, any case
 
     def as_dict(self) -> dict[str, str]:
         """The filters that are set, as strings (for URLs, export headers and audit bodies)."""
@@ -83,6 +85,10 @@ def audit_filtered(filters: AuditFilters) -> QuerySet[AuditRecord]:
         records = records.filter(outcome=filters.outcome)
     if filters.prefix:
         records = records.filter(result_prefix=filters.prefix)
+    if filters.reason:  # UPPER(reason) LIKE '%…%': served by the trigram index audit_reason_trgm_idx
+        records = records.filter(reason__icontains=filters.reason)
+    if filters.ticket:
+        records = records.annotate(ticket_upper=Upper("ticket")).filter(ticket_upper=filters.ticket.upper())
     # Ids grow with time (appends are serialised), so a date range is an id range: one
     # short look-up in the created_at index, then the id order serves the page.
     if filters.date_from:

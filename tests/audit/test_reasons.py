@@ -1,16 +1,19 @@
 """Reasons and tickets in the audit log: in the hash, copied to outcomes, searchable, exported."""
 
+import json
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
+from django.urls import reverse
 
 from hostup_dash.audit import services
 from hostup_dash.audit.models import AuditRecord
 from hostup_dash.core.errors import Refusal
-from tests.audit.test_audit_list import record
+from tests.audit.test_audit_list import _ids, record
+from tests.audit.test_export import EXPORTS, _body, _rows
 
 pytestmark = pytest.mark.django_db
 
@@ -84,3 +87,83 @@ def test_refusal_carries_reason_and_ticket(make_user):
     refusal.refresh_from_db()
     assert (refusal.reason, refusal.ticket, refusal.change_request_id) == ("why", "OPS-1", None)
     assert refusal.compute_hash() == refusal.hash
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"reason": "rack swap"}, ["swap-upper", "swap"]),  # words anywhere, any case
+        ({"reason": "RACK SWAP"}, ["swap-upper", "swap"]),
+        ({"ticket": "ops-1234"}, ["ticket"]),  # the whole ticket, any case
+        ({"ticket": "OPS-12"}, []),
+        ({"reason": "rack", "ticket": "OPS-1234"}, ["ticket"]),
+    ],
+)
+def test_search_by_reason_and_ticket(auditor_client, params, expected):
+    found = {
+        "swap": record(reason="after the rack swap on Monday").id,
+        "swap-upper": record(reason="RACK SWAP, second pass").id,
+        "ticket": record(reason="rack move", ticket="OPS-1234").id,
+    }
+    record(reason="nothing to see")
+
+    page = auditor_client.get(reverse("audit:audit-list"), params).content.decode()
+
+    assert _ids(page) == [found[name] for name in expected]
+
+
+def test_a_reason_search_shorter_than_three_characters_is_a_field_error(auditor_client):
+    record(reason="ab")
+
+    page = auditor_client.get(reverse("audit:audit-list"), {"reason": "ab"}).content.decode()
+
+    assert "Search the reason for at least 3 characters." in page
+
+
+def test_reason_search_keeps_keyset_paging(auditor_client):
+    ids = [record(reason=f"planned maintenance {number}").id for number in range(5)]
+    record(reason="other")
+
+    first = auditor_client.get(reverse("audit:audit-list"), {"reason": "maintenance"})
+    assert _ids(first.content.decode())[:5] == ids[::-1]
+    with_size = auditor_client.get(reverse("audit:audit-list"), {"reason": "maintenance", "before": ids[2]})
+    assert _ids(with_size.content.decode()) == [ids[1], ids[0]]
+
+
+def test_list_and_detail_show_reason_and_ticket(auditor_client):
+    shown = record(reason="customer asked <b>now</b>", ticket="OPS-55")
+
+    listing = auditor_client.get(reverse("audit:audit-list")).content.decode()
+    detail = auditor_client.get(reverse("audit:audit-detail", args=[shown.id])).content.decode()
+
+    for page in (listing, detail):
+        assert "customer asked &lt;b&gt;now&lt;/b&gt;" in page and "OPS-55" in page
+
+
+@pytest.mark.parametrize("name", EXPORTS)
+def test_both_exports_carry_reason_and_ticket(auditor_client, name):
+    record(reason="=HYPERLINK(evil)", ticket="OPS-8")
+
+    rows = _rows(name, _body(auditor_client.get(reverse(name), {"ticket": "ops-8"})))
+
+    (row,) = rows
+    # The CSV defuses text a spreadsheet would run as a formula.
+    expected = "'=HYPERLINK(evil)" if name.endswith("csv") else "=HYPERLINK(evil)"
+    assert (row["reason"], row["ticket"]) == (expected, "OPS-8")
+
+
+def test_the_jsonl_export_carries_the_change_request_and_verifies_offline(auditor_client, tmp_path):
+    record(reason="why", ticket="OPS-1", change_request_id=12)
+    record()
+
+    body = _body(auditor_client.get(reverse("audit:audit-export-jsonl")))
+
+    lines = [json.loads(line) for line in body.splitlines()[1:]]
+    (why,) = [line for line in lines if line["reason"] == "why"]
+    assert (why["ticket"], why["change_request_id"]) == ("OPS-1", 12)
+    assert {line["change_request_id"] for line in lines if line is not why} == {None}
+    from hostup_dash.checkpoints.offline import _record_hash
+
+    assert all(_record_hash(line) == line["hash"] for line in lines)
+    altered = {**why, "reason": "another story"}
+    assert _record_hash(altered) != altered["hash"]
