@@ -6,6 +6,8 @@ synced again), with an error such as login_required when they were removed, and 
 ends the session.
 """
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY
 from django.http import HttpRequest, HttpResponse
@@ -64,6 +66,16 @@ class SsoSessionRefresh(SessionRefresh):
             # Back to the page afterwards, not to a fragment or an action URL.
             request.session["oidc_login_next"] = _page_of(request)
         return HttpResponseClientRedirect(response.url) if request.htmx else response
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        # Every page's logout button posts to a view that answers with a redirect to the provider's
+        # end_session_endpoint, and browsers hold that redirect to the page's form-action policy.
+        if sso_enabled():
+            issuer = urlsplit(settings.OIDC_ISSUER)
+            update = dict(getattr(response, "_csp_update", None) or {})
+            update["form-action"] = [*update.get("form-action", []), f"{issuer.scheme}://{issuer.netloc}"]
+            response._csp_update = update
+        return response
 
 
 def _page_of(request: HttpRequest) -> str:

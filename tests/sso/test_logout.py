@@ -58,3 +58,13 @@ def test_a_session_refused_at_refresh_can_log_in_again(provider, sso_login):
     response = sso_login(client, "u-3002")
 
     assert local_url(DASHBOARD + response["Location"]) == "/"
+
+
+def test_every_page_lets_its_logout_form_go_on_to_the_provider(provider, sso_login):
+    provider.user_set("u-3003", preferred_username="cy", groups=["ops"])
+    client = Client()
+    sso_login(client, "u-3003")
+
+    policy = client.get("/")["Content-Security-Policy"]
+
+    assert f"form-action 'self' {provider.issuer}" in policy
