@@ -127,19 +127,7 @@ def route_create(request: HtmxHttpRequest) -> HttpResponse:
 @require_POST
 @permission_required_audited(roles.DELETE_ROUTE, action=Action.ROUTE_DELETE)
 def route_delete(request: HtmxHttpRequest, route_id: str) -> HttpResponse:
-    form = ConfirmedForm(request.POST)
-    return _act(
-        request,
-        lambda: services.route_delete(
-            actor=request.user,
-            route_id=route_id,
-            confirm=form.data.get("confirm", ""),
-            client_ip=client_ip(request),
-            **_why(form),
-        ),
-        form,
-        about=route_id,
-    )
+    return _confirmed(request, services.route_delete, route_id=route_id)
 
 
 @require_POST
@@ -156,16 +144,22 @@ def pool_allocate(request: HtmxHttpRequest) -> HttpResponse:
 @require_POST
 @permission_required_audited(roles.RELEASE_POOL, action=Action.POOL_RELEASE)
 def pool_release(request: HtmxHttpRequest, pool_id: str) -> HttpResponse:
+    return _confirmed(request, services.pool_release, pool_id=pool_id)
+
+
+def _confirmed(request: HtmxHttpRequest, write: Callable[..., services.AccountWriteResult], **target: str):
+    """A delete or release: what goes away is typed to confirm, and the form shows on its own row."""
     form = ConfirmedForm(request.POST)
+    (about,) = target.values()
     return _act(
         request,
-        lambda: services.pool_release(
+        lambda: write(
             actor=request.user,
-            pool_id=pool_id,
             confirm=form.data.get("confirm", ""),
             client_ip=client_ip(request),
+            **target,
             **_why(form),
         ),
         form,
-        about=pool_id,
+        about=about,
     )
