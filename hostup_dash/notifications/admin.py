@@ -124,33 +124,12 @@ class WebhookAdmin(admin.ModelAdmin):
 class DeliveryAdmin(admin.ModelAdmin):
     """Each webhook's delivery log: what was sent, when, how many attempts, what the receiver answered."""
 
-    list_display = (
-        "created_at",
-        "webhook",
-        "event",
-        "status",
-        "attempts",
-        "last_status_code",
-        "last_error",
-        "last_attempt_at",
-        "next_attempt_at",
-    )
+    # How an attempt went, in the list and on each delivery's page.
+    OUTCOME = ("status", "attempts", "last_status_code", "last_error", "last_attempt_at", "next_attempt_at")
+    list_display = ("created_at", "webhook", "event", *OUTCOME)
     list_filter = ("status", "event", "webhook")
     list_select_related = ("webhook",)
-    fields = (
-        "uuid",
-        "webhook",
-        "event",
-        "status",
-        "attempts",
-        "last_status_code",
-        "last_error",
-        "created_at",
-        "last_attempt_at",
-        "next_attempt_at",
-        "finished_at",
-        "body",
-    )
+    fields = ("uuid", "webhook", "event", "created_at", *OUTCOME, "finished_at", "body")
     readonly_fields = fields
 
     @admin.display(description="body as sent")

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
+from pathlib import Path
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
@@ -34,6 +35,7 @@ KNOWN_EVENTS = ", ".join(Event.values)
 UNKNOWN_EVENTS = "Unknown event {names}: the events are " + KNOWN_EVENTS + "."
 NO_EVENTS = "Name at least one event: " + KNOWN_EVENTS + "."
 SECRET_TOO_SHORT = f"The secret must be at least {SECRET_MIN_LENGTH} characters long."
+SECRET_FILE_UNREADABLE = "The secret file {path} cannot be read: {error}."
 NO_SUCH_WEBHOOK = "No webhook #{id}."
 
 
@@ -57,6 +59,14 @@ def secret_check(secret: str) -> str:
     return secret
 
 
+def secret_file_read(path: Path) -> str:
+    """A secret kept in a file (a mounted secret, a vault's output), stripped. Raises ValidationError."""
+    try:
+        return path.read_text().strip()
+    except (OSError, UnicodeDecodeError) as problem:
+        raise ValidationError(SECRET_FILE_UNREADABLE.format(path=path, error=problem), code="secret") from None
+
+
 def secret_generate() -> str:
     return secrets.token_urlsafe(32)
 
@@ -74,17 +84,17 @@ def webhook_create(
     events: str | Iterable[str],
     actor: AbstractBaseUser | None,
     via: str,
-    secret: str = "",
+    secret: str | None = None,
     active: bool = True,
     client_ip: str | None = None,
 ) -> CreatedWebhook:
     """Add a webhook and audit it (WEBHOOK_ADD, without the secret). Raises ValidationError on a bad URL,
-    event or secret; `secret` empty generates one. `actor` None is a command run from a shell."""
+    event or secret; without `secret` one is generated. `actor` None is a command run from a shell."""
     validate_webhook_url(url)
     webhook = Webhook(
         url=url,
         events=events_parse(events),
-        secret=secret_check(secret) if secret else secret_generate(),
+        secret=secret_check(secret) if secret is not None else secret_generate(),
         active=active,
         created_by=actor,
     )
@@ -92,7 +102,7 @@ def webhook_create(
     with transaction.atomic():
         webhook.save()
         _audit_webhook(action=AuditRecord.Action.WEBHOOK_ADD, webhook=webhook, actor=actor, via=via, ip=client_ip)
-    return CreatedWebhook(webhook=webhook, secret=webhook.secret, is_generated=not secret)
+    return CreatedWebhook(webhook=webhook, secret=webhook.secret, is_generated=secret is None)
 
 
 def webhook_remove(*, webhook_id: int, actor: AbstractBaseUser | None, via: str, client_ip: str | None = None) -> None:

@@ -133,3 +133,9 @@ def test_the_receiver_command_prints_verified_deliveries_and_refuses_bad_signatu
         "verified break_glass d-1: carol made an emergency change.",
         "REFUSED (bad signature) break_glass d-1",
     ]
+
+
+def test_add_refuses_an_empty_secret_file(tmp_path: Path):
+    (tmp_path / "secret").write_text("\n")
+    with pytest.raises(CommandError, match="at least 16 characters"):
+        _run("webhook_add", "https://h.example/", "--events", "sync.failing", "--secret-file", str(tmp_path / "secret"))

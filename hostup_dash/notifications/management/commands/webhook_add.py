@@ -8,8 +8,6 @@ from django.core.management.base import BaseCommand, CommandError
 from hostup_dash.notifications import services
 from hostup_dash.notifications.models import url_for_display
 
-SECRET_FILE_UNREADABLE = "The secret file {path} cannot be read: {error}."
-
 
 class Command(BaseCommand):
     help = (
@@ -23,15 +21,8 @@ class Command(BaseCommand):
         parser.add_argument("--secret-file", type=Path, help="Read the signing secret from this file (not printed).")
 
     def handle(self, *args, url: str, events: str, secret_file: Path | None, **options) -> str:
-        secret = ""
-        if secret_file is not None:
-            try:
-                secret = secret_file.read_text()
-            except (OSError, UnicodeDecodeError) as problem:
-                raise CommandError(SECRET_FILE_UNREADABLE.format(path=secret_file, error=problem)) from None
-            if not secret.strip():
-                raise CommandError(services.SECRET_TOO_SHORT)
         try:
+            secret = services.secret_file_read(secret_file) if secret_file is not None else None
             created = services.webhook_create(
                 url=url, events=events, secret=secret, actor=None, via=services.VIA_COMMAND
             )

@@ -2,11 +2,11 @@
 
 from pathlib import Path
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from hostup_dash.notifications import services
 from hostup_dash.notifications.receiver import Received, WebhookReceiver
-
-SECRET_FILE_UNREADABLE = "The secret file {path} cannot be read: {error}."
 
 
 class Command(BaseCommand):
@@ -24,9 +24,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, port: int, host: str, secret_file: Path, **options) -> None:
         try:
-            secret = secret_file.read_text().strip()
-        except (OSError, UnicodeDecodeError) as problem:
-            raise CommandError(SECRET_FILE_UNREADABLE.format(path=secret_file, error=problem)) from None
+            secret = services.secret_file_read(secret_file)
+        except ValidationError as problem:
+            raise CommandError(" ".join(problem.messages)) from None
         receiver = WebhookReceiver(secret=secret, host=host, port=port, on_receive=self._line)
         self.stdout.write(f"Listening on {receiver.url} (Ctrl-C stops).")
         self.stdout.flush()
