@@ -45,6 +45,8 @@ PAGE_SIZE = 100
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 USER_AGENT = f"hostup-dash/{__version__}"
 _VPS_IN_PATH = re.compile(r"^/api/v2/vps/([^/]+)")
+# A pool's or route's id in the path: metrics name the template, so each new id adds no series.
+_ACCOUNT_ID_IN_PATH = re.compile(r"^(/api/v2/routed-ipv6(?:/routes)?)/[^/]+$")
 
 # The scopes each operation needs (NOTES.md "Access"), named on a 403 so an admin knows what our key lacks.
 READ_VM = ("read:vm",)
@@ -286,7 +288,9 @@ class HostupClient(AuditLogCalls, AccountRoutesCalls):
                 self._on_call(
                     HostupCall(
                         method=method,
-                        endpoint=_VPS_IN_PATH.sub("/api/v2/vps/{id}", path, count=1),
+                        endpoint=_ACCOUNT_ID_IN_PATH.sub(
+                            r"\1/{id}", _VPS_IN_PATH.sub("/api/v2/vps/{id}", path, count=1)
+                        ),
                         status=status,
                         error_code=error_code,
                         seconds=seconds,

@@ -256,3 +256,21 @@ def test_prefix_parsing_says_what_is_wrong(text, length, words):
     network, problem = parse_route_prefix(text, length)
 
     assert (network is None) == bool(words) and words in problem
+
+
+def test_calls_are_observed_by_endpoint_template_not_by_id(simulator):
+    seen = []
+    client = HostupClient(base_url=simulator.url, token="test-full-token", timeout=2.0, on_call=seen.append)
+    try:
+        route = client.get_account_routes().pools[0].routes[0]
+        client.delete_account_route(route.id)
+        with pytest.raises(HostupError):
+            client.release_account_pool(UNKNOWN_POOL)
+    finally:
+        client.close()
+
+    assert [(call.method, call.endpoint) for call in seen] == [
+        ("GET", "/api/v2/routed-ipv6"),
+        ("DELETE", "/api/v2/routed-ipv6/routes/{id}"),
+        ("DELETE", "/api/v2/routed-ipv6/{id}"),
+    ]

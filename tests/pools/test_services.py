@@ -49,7 +49,7 @@ def test_create_records_intent_then_outcome_with_the_new_prefix(hostup, make_use
 
 
 @pytest.mark.django_db
-def test_the_list_column_and_search_show_a_new_route_at_once(hostup, make_user):
+def test_the_list_column_and_search_show_a_new_route_at_once(hostup, make_user, viewer_client):
     synced(hostup)
 
     record = _create(make_user("operator"), label="edge").record
@@ -58,6 +58,8 @@ def test_the_list_column_and_search_show_a_new_route_at_once(hostup, make_user):
     assert {"prefix": "2001:db8:1000::/64", "label": "edge"}.items() <= row.account_routes[-1].items()
     found = selectors.vps_list(query="2001:db8:1000::/64", power_state="", has_routed_ipv6=None, state="")
     assert [vps.vps_id for vps in found] == [record.vps_id]
+    listed = viewer_client.get(reverse("inventory:vps-list"), {"q": "2001:db8:1000::/64"}).content.decode()
+    assert 'title="Account route edge">2001:db8:1000::/64<' in listed
 
 
 @pytest.mark.django_db
