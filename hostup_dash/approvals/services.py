@@ -9,7 +9,7 @@ made under the VPS's action lock, still shows the state the requester saw.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -24,7 +24,7 @@ from hostup_dash.audit import services as audit
 from hostup_dash.audit.models import AuditRecord
 from hostup_dash.core.errors import Refusal
 from hostup_dash.core.reasons import ChangeReason
-from hostup_dash.hostup import FieldError, HostupClient, HostupError, RoutedIpv6State
+from hostup_dash.hostup import HostupClient, HostupError, RoutedIpv6State
 from hostup_dash.inventory import selectors as inventory_selectors
 from hostup_dash.inventory import services as inventory
 
@@ -45,14 +45,15 @@ EXPIRED_DETAIL = "This request expired at {at:%Y-%m-%d %H:%M} UTC without a deci
 DECIDED_DETAIL = "This request is already decided: {status}."
 ALREADY_WAITING = "change_request_waiting"
 ALREADY_WAITING_DETAIL = "Request #{id} for this change is already waiting for approval."
+REQUESTED = (
+    "Request #{id} is waiting for approval by another admin or approver, until {until:%Y-%m-%d %H:%M} UTC. "
+    "Nothing is sent to HostUp before then."
+)
 NO_SUCH_VPS = "vps_unknown"
 NO_SUCH_VPS_DETAIL = "This VPS is not in the inventory yet; wait for the next sync."
 # Raised by the state check under the VPS's lock, caught here: nothing was sent.
 STATE_CHANGED = "state_changed"
 STATE_UNREAD = "state_unread"
-BREAK_GLASS_NOT_ALLOWED = "Only an admin may make an emergency change without approval."
-BREAK_GLASS_NO_REASON = "break_glass_no_reason"
-BREAK_GLASS_REASON_REQUIRED = "An emergency change needs a reason: say why it cannot wait for approval."
 
 
 def approval_is_required(action: str) -> bool:
@@ -64,6 +65,14 @@ def _active(prefix: str, next_hop: str) -> dict[str, str]:
     return {"prefix": prefix, "next_hop": next_hop}
 
 
+@dataclass(frozen=True)
+class Requested:
+    """What asking did, shown where an action's own result would be."""
+
+    change_request: ChangeRequest
+    message: str
+
+
 def change_request_create(
     *,
     actor: AbstractBaseUser,
@@ -72,30 +81,50 @@ def change_request_create(
     change: ChangeReason,
     client_ip: str | None,
     rack_id: str | None = None,
-) -> ChangeRequest:
-    """Ask for `action` on a VPS instead of doing it, keeping the state the requester saw (the snapshot
-    the page showed). Raises Refusal (audited): a VPS not in the inventory, or the same change already waiting."""
+    confirm: str | None = None,
+) -> Requested:
+    """Ask for `action` on a VPS instead of doing it, keeping the state the requester saw (the snapshot the page
+    showed). Raises Refusal (audited): what the action itself would refuse (a missing reason, a wrong typed
+    prefix), a VPS not in the inventory, or the same change already waiting."""
+    inventory.ipv6_input_check(
+        actor=actor,
+        action=action,
+        vps_id=vps_id,
+        client_ip=client_ip,
+        reason=change.reason,
+        ticket=change.ticket,
+        rack_id=rack_id,
+        confirm=confirm,
+    )
     vps = inventory_selectors.vps_get(vps_id=vps_id)
-    base = {"actor": actor, "action": AuditAction.CHANGE_REQUEST, "vps_id": vps_id, "client_ip": client_ip}
-    refusal_fields = base | {"vps_name": vps.name if vps else "", "request_body": {"action": action}}
-    if vps is None:
-        problem = Refusal(code=NO_SUCH_VPS, title="Unknown VPS", detail=NO_SUCH_VPS_DETAIL, status=404)
-        audit.audit_refusal_record(**refusal_fields, problem=problem, reason=change.reason, ticket=change.ticket)
-        raise problem
     waiting = ChangeRequest.objects.filter(
         vps_id=vps_id, action=action, status=Status.PENDING, expires_at__gt=timezone.now()
     ).first()
-    if waiting is not None:
-        detail = ALREADY_WAITING_DETAIL.format(id=waiting.id)
-        problem = Refusal(code=ALREADY_WAITING, title="Already requested", detail=detail, status=409)
+    if vps is None or waiting is not None:
+        if vps is None:
+            problem = Refusal(code=NO_SUCH_VPS, title="Unknown VPS", detail=NO_SUCH_VPS_DETAIL, status=404)
+        else:
+            detail = ALREADY_WAITING_DETAIL.format(id=waiting.id)
+            problem = Refusal(code=ALREADY_WAITING, title="Already requested", detail=detail, status=409)
         audit.audit_refusal_record(
-            **refusal_fields, problem=problem, reason=change.reason, ticket=change.ticket, change_request_id=waiting.id
+            actor=actor,
+            action=AuditAction.CHANGE_REQUEST,
+            vps_id=vps_id,
+            vps_name=vps.name if vps else "",
+            request_body={"action": action},
+            client_ip=client_ip,
+            problem=problem,
+            reason=change.reason,
+            ticket=change.ticket,
+            change_request_id=waiting.id if waiting else None,
         )
         raise problem
     active = vps.has_active_allocation
     prefix, next_hop = (vps.routed_prefix, vps.next_hop) if active else ("", "")
+    now = timezone.now()
     with transaction.atomic():  # the request and its first audit record, or neither
         request = ChangeRequest.objects.create(
+            created_at=now,
             action=action,
             vps_id=vps_id,
             vps_name=vps.name,
@@ -109,11 +138,11 @@ def change_request_create(
             seen_prefix=prefix,
             seen_next_hop=next_hop,
             seen_hash=seen_state_hash(action=action, vps_id=vps_id, prefix=prefix, next_hop=next_hop),
-            expires_at=timezone.now() + timedelta(seconds=settings.APPROVAL_TTL),
+            expires_at=now + timedelta(seconds=settings.APPROVAL_TTL),
         )
         body = _body(request) | {"seen": _active(prefix, next_hop), "seen_hash": request.seen_hash}
         _record(request, actor=actor, action=AuditAction.CHANGE_REQUEST, client_ip=client_ip, body=body)
-    return request
+    return Requested(change_request=request, message=REQUESTED.format(id=request.id, until=request.expires_at))
 
 
 def _body(request: ChangeRequest, **extra: Any) -> dict[str, Any]:
@@ -174,6 +203,51 @@ def change_requests_expire() -> int:
                 return expired
             _expire(request)
         expired += 1
+
+
+# An approved request is carried out by its approver's click within seconds; one still "approved" this
+# long after was cut off (the web process died) and is settled from the audit log by the worker.
+INTERRUPTED_AFTER = timedelta(minutes=10)
+# How the executed action's outcome record ends the request.
+OUTCOME_STATUS = {Outcome.SUCCEEDED: Status.EXECUTED, Outcome.FAILED: Status.FAILED, Outcome.UNKNOWN: Status.UNKNOWN}
+
+
+def change_requests_settle() -> int:
+    """End approved requests whose execution was cut off: by their action's outcome record when the action
+    was sent (unknown while it has none), failed when it never was. Never sends anything. Returns how many."""
+    settled = 0
+    while True:
+        with transaction.atomic():
+            cut_off = ChangeRequest.objects.select_for_update(skip_locked=True).filter(
+                status=Status.APPROVED, decided_at__lte=timezone.now() - INTERRUPTED_AFTER
+            )
+            request = cut_off.order_by("decided_at").first()
+            if request is None:
+                return settled
+            records = AuditRecord.objects.filter(vps_id=request.vps_id, change_request_id=request.id)
+            intent = records.filter(action=request.action, outcome=Outcome.PENDING).first()
+            outcome = records.filter(intent=intent).order_by("-id").first() if intent else None
+            if intent is None:
+                request.status, record_outcome = Status.FAILED, Outcome.FAILED
+                request.status_detail = (
+                    "Cut off after the approval, before anything was sent; ask again if still needed."
+                )
+            else:
+                record_outcome = outcome.outcome if outcome else Outcome.UNKNOWN
+                request.status = OUTCOME_STATUS.get(record_outcome, Status.UNKNOWN)
+                request.outcome_record_id = outcome.id if outcome else None
+                request.status_detail = "Cut off after the action was sent; its outcome is in the audit log."
+            request.save(update_fields=["status", "status_detail", "outcome_record_id"])
+            body = _body(request, approved_by=request.decided_by_name)
+            _record(
+                request,
+                actor=None,
+                action=AuditAction.CHANGE_EXECUTE,
+                client_ip=None,
+                body=body,
+                outcome=record_outcome,
+            )
+        settled += 1
 
 
 def _decision_problem(request: ChangeRequest, actor: AbstractBaseUser) -> Refusal | None:
@@ -255,7 +329,7 @@ def _state_difference(request: ChangeRequest, live: RoutedIpv6State) -> str:
     return f"The VPS changed since the request: {'; '.join(changes)}. Nothing was sent to HostUp."
 
 
-def _state_check(request: ChangeRequest) -> Callable[[HostupClient], None]:
+def _state_check(request: ChangeRequest) -> inventory.StateCheck:
     """The action service calls this under the VPS's lock, before its intent: a mismatch sends nothing."""
 
     def check(client: HostupClient) -> None:
@@ -321,43 +395,3 @@ def _execute(request: ChangeRequest, *, actor: AbstractBaseUser, client_ip: str 
             request, actor=actor, action=action, client_ip=client_ip, body=body, outcome=record_outcome, problem=problem
         )
     return request
-
-
-def break_glass_run(
-    *,
-    actor: AbstractBaseUser,
-    action: str,
-    vps_id: str,
-    change: ChangeReason,
-    client_ip: str | None,
-    run: Callable[[], inventory.ActionResult],
-) -> inventory.ActionResult:
-    """An emergency change without approval: only for a holder of approve_change, only with a reason.
-    Records BREAK_GLASS (always notified), then `run()`s the action, whose own records follow.
-    Raises Refusal (audited), or whatever `run` raises."""
-    vps = inventory_selectors.vps_get(vps_id=vps_id)
-    fields = {
-        "actor": actor,
-        "action": AuditAction.BREAK_GLASS,
-        "vps_id": vps_id,
-        "vps_name": vps.name if vps else "",
-        "request_body": {"action": action},
-        "client_ip": client_ip,
-        "reason": change.reason,
-        "ticket": change.ticket,
-    }
-    problem = None
-    if not actor.has_perm(roles.APPROVE_CHANGE):
-        problem = Refusal(code=NOT_APPROVER, title="Not allowed", detail=BREAK_GLASS_NOT_ALLOWED, status=403)
-    elif not change.reason:
-        problem = Refusal(
-            code=BREAK_GLASS_NO_REASON,
-            title="No reason given",
-            detail=BREAK_GLASS_REASON_REQUIRED,
-            errors=(FieldError(pointer="/reason", detail=BREAK_GLASS_REASON_REQUIRED, code="required"),),
-        )
-    if problem is not None:
-        audit.audit_refusal_record(**fields, problem=problem)
-        raise problem
-    audit.audit_change_record(**fields, change_request_id=None)
-    return run()

@@ -1,4 +1,5 @@
-"""The worker's expiry tick: change requests nobody decided within APPROVAL_TTL are marked expired.
+"""The worker's expiry tick: change requests nobody decided within APPROVAL_TTL are marked expired, and
+approved ones whose execution was cut off are settled from the audit log.
 
 Every 10 s, and cheap: one indexed read when nothing is due. An overdue request is refused
 approval even before this runs (the service checks the time itself); this makes it say so
@@ -17,3 +18,4 @@ EXPIRE_TICK = "change_requests_expire"
 @app.task(name=EXPIRE_TICK, queue=APPROVALS_QUEUE, queueing_lock=EXPIRE_TICK)
 def change_requests_expire(timestamp: int) -> None:
     services.change_requests_expire()
+    services.change_requests_settle()

@@ -8,12 +8,14 @@ from django_htmx.http import trigger_client_event
 
 from hostup_dash.accounts import roles
 from hostup_dash.accounts.decorators import permission_required_audited
+from hostup_dash.approvals import emergency
+from hostup_dash.approvals import services as approvals
 from hostup_dash.audit.models import AuditRecord
 from hostup_dash.core.errors import Refusal
 from hostup_dash.core.htmx import HtmxHttpRequest, is_partial
 from hostup_dash.core.http import client_ip
 from hostup_dash.core.problems import problem_headers, problem_status
-from hostup_dash.core.reasons import reason_required
+from hostup_dash.core.reasons import ChangeReason, reason_required
 from hostup_dash.hostup import HostupError
 from hostup_dash.trail import selectors as trail_selectors
 
@@ -23,6 +25,7 @@ from .forms import VpsFilterForm
 Action = AuditRecord.Action
 # Sent after every attempt: the history panel reloads on it, since a failed attempt is recorded too.
 IPV6_CHANGED = "ipv6-changed"
+APPROVABLE = (Action.ALLOCATE, Action.REFRESH_NEXT_HOP, Action.RELEASE)
 
 
 def _list_context(params) -> dict:
@@ -106,6 +109,9 @@ def _detail_context(vps_id: str, user, *, partial: bool, loading: bool = False, 
         "can_refresh": not loading and user.has_perm(roles.REFRESH_NEXT_HOP) and active,
         "can_release": not loading and user.has_perm(roles.RELEASE_IPV6) and active,
         "change_reason_required": reason_required(),
+        # Actions that wait for a second person's approval; an admin may tick "emergency" instead.
+        "needs_approval": {action: approvals.approval_is_required(action) for action in APPROVABLE},
+        "can_break_glass": user.has_perm(roles.APPROVE_CHANGE),
         **extra,
     }
 
@@ -142,14 +148,14 @@ def vps_history(request: HtmxHttpRequest, vps_id: str) -> HttpResponse:
     return render(request, "inventory/vps_detail.html#history", {"vps_id": vps_id, "history": history})
 
 
-def _action_response(request: HtmxHttpRequest, vps_id: str, run, *, form: str) -> HttpResponse:
-    """Run one action service. htmx gets the panel. A plain form POST gets a redirect when it worked
-    (POST/redirect/GET) and otherwise the whole page with the problem, under the dashboard's own status;
-    the `form` sent ("change" or "release") shows its field errors and keeps what was typed."""
+def _action_response(request: HtmxHttpRequest, vps_id: str, run, *, form: str, action: str) -> HttpResponse:
+    """Run one action service (or ask for approval: `_gated`). htmx gets the panel. A plain form POST gets a
+    redirect when it worked (POST/redirect/GET) and otherwise the whole page with the problem, under the
+    dashboard's own status; the `form` sent ("change" or "release") shows its field errors and keeps what was typed."""
     partial = is_partial(request)
     template = "inventory/vps_detail.html#ipv6-panel" if partial else "inventory/vps_detail.html"
     try:
-        result = run()
+        result = _gated(request, vps_id, action, run)
     except (HostupError, Refusal) as problem:
         # The refused form keeps what was typed (but a confirmation) and shows its errors by field.
         typed = {name: request.POST.get(name, "") for name in ("reason", "ticket")}
@@ -174,6 +180,25 @@ def _action_response(request: HtmxHttpRequest, vps_id: str, run, *, form: str) -
     return trigger_client_event(response, IPV6_CHANGED) if partial else response
 
 
+def _gated(request: HtmxHttpRequest, vps_id: str, action: str, run):
+    """`run` the action, unless APPROVAL_REQUIRED_FOR names it: then the form asks for approval instead,
+    or, with "emergency" ticked, runs it at once as a break-glass change."""
+    if not approvals.approval_is_required(action):
+        return run()
+    asked = {
+        "actor": request.user,
+        "action": action,
+        "vps_id": vps_id,
+        "change": ChangeReason.of(**_why(request)),
+        "client_ip": client_ip(request),
+        "rack_id": _rack_id(request),
+        "confirm": request.POST.get("confirm", "") if action == Action.RELEASE else None,
+    }
+    if request.POST.get("emergency"):
+        return emergency.break_glass_run(**asked, run=run)
+    return approvals.change_request_create(**asked)
+
+
 def _rack_id(request: HtmxHttpRequest) -> str | None:
     return request.POST.get("rack_id", "").strip() or None
 
@@ -193,6 +218,7 @@ def vps_ipv6_allocate(request: HtmxHttpRequest, vps_id: str) -> HttpResponse:
             actor=request.user, vps_id=vps_id, rack_id=_rack_id(request), client_ip=client_ip(request), **_why(request)
         ),
         form="change",
+        action=Action.ALLOCATE,
     )
 
 
@@ -206,6 +232,7 @@ def vps_ipv6_refresh_next_hop(request: HtmxHttpRequest, vps_id: str) -> HttpResp
             actor=request.user, vps_id=vps_id, rack_id=_rack_id(request), client_ip=client_ip(request), **_why(request)
         ),
         form="change",
+        action=Action.REFRESH_NEXT_HOP,
     )
 
 
@@ -223,4 +250,5 @@ def vps_ipv6_release(request: HtmxHttpRequest, vps_id: str) -> HttpResponse:
             **_why(request),
         ),
         form="release",
+        action=Action.RELEASE,
     )

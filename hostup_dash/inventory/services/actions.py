@@ -1,9 +1,10 @@
 """The routed-IPv6 actions: allocate, refresh next hop, release.
 
 Every action follows one path (`_run_action`): validate, take the per-VPS advisory
-lock, commit an audit intent, call HostUp, then update the snapshot and record the
-outcome in one transaction. Nothing here runs inside `atomic()` around a HostUp call:
-the intent must be committed before the call leaves.
+lock, check the live state (an approved change request only), commit an audit intent,
+call HostUp, then update the snapshot and record the outcome in one transaction. Nothing
+here runs inside `atomic()` around a HostUp call: the intent must be committed before the
+call leaves.
 """
 
 from __future__ import annotations
@@ -63,6 +64,10 @@ class ActionResult:
 # What one action's HostUp write gave: the state to show (with the write's own status and
 # request id) and a sentence for the user.
 _Answer = tuple[Reply[RoutedIpv6State | None], str]
+# An approved change request's check that HostUp still shows what its requester saw: called with the
+# action's client under the VPS's lock, before the intent. It raises Refusal only (never HostupError);
+# its caller records why, and nothing is sent.
+StateCheck = Callable[[HostupClient], None]
 
 
 def ipv6_allocate(
@@ -75,6 +80,7 @@ def ipv6_allocate(
     reason: str = "",
     ticket: str = "",
     change_request_id: int | None = None,
+    state_check: StateCheck | None = None,
 ) -> ActionResult:
     """Allocate a routed prefix for a VPS. Raises Refusal (nothing sent) or HostupError."""
     body = {"action": "allocate", **({"rackId": rack_id} if rack_id else {})}
@@ -96,6 +102,7 @@ def ipv6_allocate(
         bulk_run_id=bulk_run_id,
         change=ChangeReason.of(reason, ticket),
         change_request_id=change_request_id,
+        state_check=state_check,
     )
 
 
@@ -109,6 +116,7 @@ def ipv6_next_hop_refresh(
     reason: str = "",
     ticket: str = "",
     change_request_id: int | None = None,
+    state_check: StateCheck | None = None,
 ) -> ActionResult:
     """Point a VPS's routed prefix at HostUp's suggested next hop. Raises Refusal or HostupError."""
     body = {"action": "refresh_next_hop", **({"rackId": rack_id} if rack_id else {})}
@@ -129,6 +137,7 @@ def ipv6_next_hop_refresh(
         bulk_run_id=bulk_run_id,
         change=ChangeReason.of(reason, ticket),
         change_request_id=change_request_id,
+        state_check=state_check,
     )
 
 
@@ -141,6 +150,7 @@ def ipv6_release(
     ticket: str = "",
     client_ip: str | None = None,
     change_request_id: int | None = None,
+    state_check: StateCheck | None = None,
 ) -> ActionResult:
     """Release a VPS's routed prefix; it goes into cooldown. Refused (nothing sent) without a reason, or unless
     `confirm` is exactly the prefix on record for the VPS. Raises Refusal or HostupError."""
@@ -173,6 +183,7 @@ def ipv6_release(
         confirm=confirm,
         change=ChangeReason.of(reason, ticket),
         change_request_id=change_request_id,
+        state_check=state_check,
     )
 
 
@@ -193,7 +204,37 @@ def _check_input(*, vps_id: str, rack_id: str | None, change: ChangeReason, conf
         raise reason_refusal(errors, code=NOT_CONFIRMED if unconfirmed else REASON_INVALID)
 
 
-def _run_action(
+def ipv6_input_check(
+    *,
+    actor: AbstractBaseUser,
+    action: str,
+    vps_id: str,
+    client_ip: str | None,
+    reason: str = "",
+    ticket: str = "",
+    rack_id: str | None = None,
+    confirm: str | None = None,
+) -> None:
+    """An action's checks before sending, alone (a change request holds only what its action would accept).
+    Raises Refusal, audited as the action refused; nothing is ever sent."""
+    body = {} if action == Action.RELEASE else {"action": action, **({"rackId": rack_id} if rack_id else {})}
+    change = ChangeReason.of(reason, ticket)
+    why = {"reason": change.reason, "ticket": change.ticket, "change_request_id": None}
+    _input_checked(
+        actor=actor,
+        action=action,
+        vps_id=vps_id,
+        rack_id=rack_id,
+        body=body,
+        client_ip=client_ip,
+        bulk_run_id=None,
+        change=change,
+        why=why,
+        confirm=confirm,
+    )
+
+
+def _input_checked(
     *,
     actor: AbstractBaseUser,
     action: str,
@@ -201,16 +242,15 @@ def _run_action(
     rack_id: str | None,
     body: dict[str, Any],
     client_ip: str | None,
-    call: Callable[[HostupClient], _Answer],
+    bulk_run_id: int | None,
     change: ChangeReason,
-    change_request_id: int | None,
-    confirm: str | None = None,  # a release's typed prefix; None for an action without confirmation
-    bulk_run_id: int | None = None,  # the bulk run this action is an item of; its records carry it
-) -> ActionResult:
+    why: dict[str, Any],
+    confirm: str | None,
+) -> dict[str, Any]:
+    """Check the input against the VPS on record; returns the fields a refusal of this attempt records
+    (its VPS name among them). Raises Refusal, audited."""
     snapshot = VpsSnapshot.objects.filter(vps_id=vps_id).values_list("name", "routed_prefix").first()
     vps_name, prefix = snapshot or ("", "")
-    # Every record of the attempt carries why it was made, valid or not (a refusal records what was typed).
-    why = {"reason": change.reason, "ticket": change.ticket, "change_request_id": change_request_id}
     refusal = {
         "actor": actor,
         "action": action,
@@ -226,6 +266,39 @@ def _run_action(
     except Refusal as problem:
         audit.audit_refusal_record(**refusal, problem=problem)
         raise
+    return refusal
+
+
+def _run_action(
+    *,
+    actor: AbstractBaseUser,
+    action: str,
+    vps_id: str,
+    rack_id: str | None,
+    body: dict[str, Any],
+    client_ip: str | None,
+    call: Callable[[HostupClient], _Answer],
+    change: ChangeReason,
+    change_request_id: int | None,
+    confirm: str | None = None,  # a release's typed prefix; None for an action without confirmation
+    bulk_run_id: int | None = None,  # the bulk run this action is an item of; its records carry it
+    state_check: StateCheck | None = None,
+) -> ActionResult:
+    # Every record of the attempt carries why it was made, valid or not (a refusal records what was typed).
+    why = {"reason": change.reason, "ticket": change.ticket, "change_request_id": change_request_id}
+    refusal = _input_checked(
+        actor=actor,
+        action=action,
+        vps_id=vps_id,
+        rack_id=rack_id,
+        body=body,
+        client_ip=client_ip,
+        bulk_run_id=bulk_run_id,
+        change=change,
+        why=why,
+        confirm=confirm,
+    )
+    vps_name = refusal["vps_name"]
 
     with advisory_lock(f"vps-action:{vps_id}") as acquired:
         if not acquired:
@@ -242,6 +315,8 @@ def _run_action(
             audit.audit_refusal_record(**refusal, problem=busy)
             raise busy from None
         try:
+            if state_check is not None:
+                state_check(client)
             intent = audit.audit_intent_record(
                 actor=actor,
                 action=action,
