@@ -22,6 +22,14 @@ from _setup import ROOT, django_for_bench, median_ms  # noqa: E402
 DATABASE = "hostup_dash_bench_audit"
 VPS_COUNT = 2000
 ACTORS = [f"user{n:02d}" for n in range(20)]
+# Every 5th record has a reason (one of these, numbered), every 10th a ticket: the reason search's cases.
+REASONS = [
+    "Planned maintenance",
+    "Customer asked for a new prefix",
+    "Next hop moved after the rack swap",
+    "Decommissioning",
+    "Cleanup of unused allocations",
+]
 
 
 def fill(total: int) -> None:
@@ -52,6 +60,8 @@ def fill(total: int) -> None:
         "result_prefix",
         "result_next_hop",
         "duration_ms",
+        "reason",
+        "ticket",
         "prev_hash",
         "hash",
     ]
@@ -85,6 +95,8 @@ def fill(total: int) -> None:
                 result_prefix=f"2001:db8:42:{vps:x}::/64" if outcome == "succeeded" else "",
                 result_next_hop="2001:db8:42::1",
                 duration_ms=40 + n % 50,
+                reason=f"{REASONS[n // 5 % len(REASONS)]} (batch {n % 997})" if n % 5 == 0 else "",
+                ticket=f"OPS-{n % 50_000}" if n % 10 == 0 else "",
                 prev_hash=head,
             )
             record.hash = head = record.compute_hash()
@@ -138,6 +150,7 @@ def time_pages(repeat: int) -> list[tuple[str, float, float | None]]:
         ("filter: prefix", get(ours, {"prefix": "2001:db8:42:7::/64"}), get(admin, {"q": "2001:db8:42:7::/64"})),
         ("filter: one day", get(ours, {"date_from": "2026-03-01", "date_to": "2026-03-01"}), None),
         ("filter: actor + deep", get(ours, {"actor": "user07", "before": deep_id}), None),
+        *reason_cases(get),
     ]
     return [
         (name, median_ms(mine, repeat), median_ms(theirs, repeat) if theirs else None) for name, mine, theirs in cases
@@ -174,6 +187,18 @@ def export_child() -> None:
             }
         )
     )
+
+
+def reason_cases(get) -> list:
+    """The reason and ticket search (issue 12): many matches, few, none, a ticket, a reason on a deep page."""
+    ours = "/audit/"
+    return [
+        ("reason: common words (1 in 25)", get(ours, {"reason": "rack swap"}), None),
+        ("reason: rare words (1 in 5,000)", get(ours, {"reason": "batch 123)"}), None),
+        ("reason: no match", get(ours, {"reason": "no such words"}), None),
+        ("ticket (2 records)", get(ours, {"ticket": "ops-4242"}), None),
+        ("reason + actor", get(ours, {"reason": "rack swap", "actor": "user07"}), None),
+    ]
 
 
 def main() -> None:

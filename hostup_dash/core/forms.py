@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS
 
 from .errors import Refusal
 from .reasons import REASON_MAX_LENGTH, TICKET_MAX_LENGTH, ChangeReason, reason_errors, reason_required
@@ -49,5 +50,5 @@ class ChangeReasonFields(forms.Form):
         (an error this form's own checks already found is not repeated)."""
         for error in refusal.errors:
             field = error.field if error.field in self.fields else None
-            if error.detail not in self.errors.get(field or forms.forms.NON_FIELD_ERRORS, []):
+            if error.detail not in self.errors.get(field or NON_FIELD_ERRORS, []):
                 self.add_error(field, error.detail)
