@@ -15,8 +15,6 @@ from . import discovery
 OIDC_BACKEND = "hostup_dash.sso.backends.OidcBackend"
 SIGN_ALGORITHM = "RS256"
 FIXED: dict[str, Any] = {
-    "OIDC_RP_SIGN_ALGO": SIGN_ALGORITHM,
-    "OIDC_RP_IDP_SIGN_KEY": None,
     "OIDC_USE_PKCE": True,
     "OIDC_PKCE_CODE_CHALLENGE_METHOD": "S256",
     "OIDC_USE_NONCE": True,
@@ -27,7 +25,6 @@ FIXED: dict[str, Any] = {
     "OIDC_STORE_ACCESS_TOKEN": False,
     "OIDC_TIMEOUT": discovery.TIMEOUT,
     "OIDC_AUTHENTICATION_CALLBACK_URL": "sso:callback",
-    "OIDC_CREATE_USER": True,
 }
 OURS = {
     "OIDC_RP_CLIENT_ID": "OIDC_CLIENT_ID",

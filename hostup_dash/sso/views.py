@@ -127,6 +127,7 @@ def _refused(request: HttpRequest, refusal: SsoRefused) -> HttpResponse:
     """Audit a refused SSO login and say why; a session being refreshed ends here (the leaver is out)."""
     user = request.user if request.user.is_authenticated else None
     services.sso_refusal_audit(refusal=refusal, user=user, client_ip=client_ip(request))
+    request.session.pop(ID_TOKEN_SESSION_KEY, None)  # the library keeps it before the user is decided on
     if user is not None:
         setattr(request, LOGOUT_AUDIT, services.sso_logout_details(user, reason=refusal.reason))
         auth.logout(request)
