@@ -5,9 +5,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from hostup_dash.approvals import selectors
+from hostup_dash.approvals import selectors, services
 from hostup_dash.approvals.models import ChangeRequest
 from hostup_dash.audit.models import AuditRecord
+from hostup_dash.inventory.services import ipv6_release
 from tests.factories import action_trail
 from tests.worker.harness import wait_for
 
@@ -77,3 +78,51 @@ def _ticks() -> int:
     from procrastinate.contrib.django.models import ProcrastinateJob
 
     return ProcrastinateJob.objects.filter(task_name="change_requests_expire", status="succeeded").count()
+
+
+def _cut_off(change: ChangeRequest, decider) -> None:
+    """Approved eleven minutes ago, and the approver's process died before the request was ended."""
+    ChangeRequest.objects.filter(id=change.id).update(
+        status=Status.APPROVED,
+        decided_by=decider,
+        decided_by_name=decider.username,
+        decided_at=timezone.now() - services.INTERRUPTED_AFTER - timedelta(minutes=1),
+    )
+
+
+@pytest.mark.django_db
+def test_an_approval_cut_off_before_sending_is_settled_as_failed(hostup, requested, bob, allocated_vps):
+    _cut_off(requested, bob)
+
+    assert services.change_requests_settle() == 1
+
+    requested.refresh_from_db()
+    assert requested.status == Status.FAILED and "before anything was sent" in requested.status_detail
+    assert action_trail()[-1] == (Action.CHANGE_EXECUTE, Outcome.FAILED)
+    assert deletes(hostup, allocated_vps) == []
+
+
+@pytest.mark.django_db
+def test_an_approval_cut_off_after_sending_is_settled_from_the_actions_outcome(hostup, requested, bob, allocated_vps):
+    # What the approval had sent before its process died: the release, tagged with the request.
+    result = ipv6_release(
+        actor=bob,
+        vps_id=allocated_vps,
+        confirm=requested.seen_prefix,
+        reason=requested.reason,
+        change_request_id=requested.id,
+    )
+    _cut_off(requested, bob)
+
+    services.change_requests_settle()
+
+    requested.refresh_from_db()
+    assert (requested.status, requested.outcome_record_id) == (Status.EXECUTED, result.record.id)
+    assert len(deletes(hostup, allocated_vps)) == 1  # the one release; settling sends nothing
+
+
+@pytest.mark.django_db
+def test_an_approval_still_running_is_left_alone(requested, bob):
+    ChangeRequest.objects.filter(id=requested.id).update(status=Status.APPROVED, decided_at=timezone.now())
+
+    assert services.change_requests_settle() == 0
