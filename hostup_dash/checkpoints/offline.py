@@ -16,11 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from hostup_dash.audit.models import GENESIS_HASH, AuditRecord
+from hostup_dash.audit.selectors import Source
 
 from .signing import Statement
 from .verify import SignedCheckpoint, VerifyError
 
 EXPORT_TAG = "hostup-dash audit"
+HOSTUP_SOURCE = Source.HOSTUP.value
 # What a line must carry to recompute the record's hash.
 REQUIRED = ("id", *AuditRecord.HASHED_FIELDS, "prev_hash", "hash")
 # Hashed only when set: absent from an older export means unset (and a value taken out of a line breaks its hash).
@@ -104,6 +106,8 @@ def export_verify(path: str | Path, checkpoints: Iterable[SignedCheckpoint]) -> 
     # Read newest first, but reported oldest first: the first checkpoint after the rewritten record.
     differs: list[tuple[Statement, str]] = []
     for number, line in lines:
+        if line.get("source") == HOSTUP_SOURCE:
+            continue  # an imported HostUp event (hostup_dash.trail): HostUp's, not in our chain
         missing = [name for name in REQUIRED if name not in line]
         if missing:
             raise VerifyError(LACKS_FIELDS.format(id=line.get("id", f"on line {number}"), names=", ".join(missing)))

@@ -1,0 +1,128 @@
+"""Whose request each imported event was: linked to our records by request id, or a change outside the
+dashboard (flagged on the VPS, its state re-read); unknown outcomes reconciled from HostUp's log."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from procrastinate.contrib.django.models import ProcrastinateJob
+
+from hostup_dash.audit import services as audit
+from hostup_dash.audit.models import AuditRecord
+from hostup_dash.hostup import HostupError
+from hostup_dash.inventory import services as inventory
+from hostup_dash.inventory.models import VpsSnapshot
+from hostup_dash.trail import selectors, services
+from hostup_dash.trail.models import HostupEvent, OwnApiKey
+from hostup_dash.trail.services.reconcile import IN_HOSTUP_LOG, NO_RECORD, NOT_IN_HOSTUP_LOG
+from tests.trail.conftest import settle
+
+pytestmark = pytest.mark.django_db(transaction=True)
+Action, Outcome = AuditRecord.Action, AuditRecord.Outcome
+
+
+def _reconciles() -> list[AuditRecord]:
+    return list(AuditRecord.objects.filter(action=Action.RECONCILE).order_by("id"))
+
+
+def _rereads() -> list[dict]:
+    return [job.args for job in ProcrastinateJob.objects.filter(task_name=services.VPS_REREAD_TASK)]
+
+
+def test_our_action_is_confirmed_by_its_request_id_and_is_not_outside(trail_hostup, operator, free_vps):
+    result = inventory.ipv6_allocate(actor=operator, vps_id=free_vps)
+    settle()
+
+    services.events_import()
+
+    (event,) = HostupEvent.objects.filter(vps_id=free_vps)
+    assert event.request_id == result.record.hostup_request_id and not event.outside_dashboard
+    newest_first = selectors.vps_history(vps_id=free_vps)
+    assert newest_first == [result.record, event] and newest_first[0].confirmed_by == event.id
+    assert set(OwnApiKey.objects.values_list("actor_id", flat=True)) == {event.actor_id}
+    assert not _rereads()
+
+
+def test_a_failed_write_of_ours_is_linked_by_the_request_id_of_its_problem(trail_hostup, operator, allocated_vps):
+    trail_hostup.fail_next("conflict", path_prefix=f"/api/v2/vps/{allocated_vps}")
+    with pytest.raises(HostupError) as refused:
+        inventory.ipv6_next_hop_refresh(actor=operator, vps_id=allocated_vps)
+    settle()
+
+    services.events_import()
+
+    (event,) = HostupEvent.objects.filter(vps_id=allocated_vps)
+    assert event.request_id == refused.value.request_id and not event.outside_dashboard
+
+
+@pytest.mark.parametrize("actor", ["customer", "staff", "system", "api_key_other"])
+def test_a_change_made_outside_the_dashboard_is_flagged_and_its_vps_reread(trail_hostup, allocated_vps, actor):
+    trail_hostup.outside_change(allocated_vps, "release", actor, occurred_at=timezone.now() - timedelta(minutes=1))
+
+    run = services.events_import()
+
+    (event,) = HostupEvent.objects.filter(vps_id=allocated_vps)
+    assert event.outside_dashboard and run.outside_found == 1
+    assert VpsSnapshot.objects.get(vps_id=allocated_vps).is_changed_outside
+    assert _rereads() == [{"vps_id": allocated_vps}]
+
+
+def test_a_failed_attempt_outside_the_dashboard_changed_nothing_and_is_not_flagged(trail_hostup, free_vps):
+    trail_hostup.outside_change(
+        free_vps, "refresh_next_hop", "customer", occurred_at=timezone.now() - timedelta(minutes=1)
+    )
+
+    services.events_import()
+
+    (event,) = HostupEvent.objects.filter(vps_id=free_vps)
+    assert event.success is False and not event.outside_dashboard
+    assert not VpsSnapshot.objects.get(vps_id=free_vps).is_changed_outside
+
+
+def test_a_reimported_outside_change_is_acted_on_once(trail_hostup, allocated_vps):
+    trail_hostup.outside_change(allocated_vps, "release", "staff", occurred_at=timezone.now() - timedelta(minutes=1))
+    services.events_import()
+    ProcrastinateJob.objects.all().delete()
+
+    again = services.events_import()
+
+    assert again.outside_found == 0 and not _rereads()
+
+
+def test_a_timed_out_allocate_is_reconciled_from_hostups_log(trail_hostup, settings, operator, free_vps):
+    inventory.ipv6_allocate(actor=operator, vps_id=trail_hostup.vps_ids()[-1])  # our key, learned from its link
+    trail_hostup.config.latency_ms = 1500  # HostUp answers after our client gave up, and logs its answer
+    with pytest.raises(HostupError) as timed_out:
+        inventory.ipv6_allocate(actor=operator, vps_id=free_vps)
+    assert timed_out.value.is_outcome_unknown
+    trail_hostup.config.latency_ms = 0
+    settle(timedelta(seconds=1.5))
+
+    run = services.events_import()
+
+    (reconcile,) = _reconciles()
+    intent = AuditRecord.objects.get(action=Action.ALLOCATE, vps_id=free_vps, outcome=Outcome.PENDING)
+    event = HostupEvent.objects.get(vps_id=free_vps)
+    assert (reconcile.intent, reconcile.outcome, reconcile.http_status) == (intent, Outcome.SUCCEEDED, 201)
+    assert reconcile.problem_code == IN_HOSTUP_LOG and event.id in reconcile.problem_detail
+    assert reconcile.request_body["hostup_event_id"] == event.id and run.reconciled == 1
+    assert not event.outside_dashboard  # our own request, whose reply never reached us
+
+
+def test_an_unknown_outcome_hostup_never_logged_says_so_once_the_window_is_read(trail_hostup, operator, free_vps):
+    # The worker died after the intent, before the request left: HostUp never saw it.
+    intent = audit.audit_intent_record(
+        actor=operator, action=Action.ALLOCATE, vps_id=free_vps, vps_name="x", request_body={}, client_ip=None
+    )
+    stopped = HostupError(code="worker_stopped", title="No answer was recorded")
+    audit.audit_outcome_record(intent=intent, outcome=Outcome.UNKNOWN, duration_ms=1, problem=stopped)
+    services.events_import()
+    assert not _reconciles()  # the window is not read to its end yet
+
+    settle(3 * services.imports.event_settle())
+    services.events_import()
+    services.events_import()
+
+    (reconcile,) = _reconciles()
+    assert (reconcile.intent, reconcile.outcome, reconcile.problem_code) == (intent, Outcome.FAILED, NOT_IN_HOSTUP_LOG)
+    assert reconcile.problem_detail.startswith(NO_RECORD)
