@@ -286,6 +286,12 @@ class AuditRecordDetail:
     record: AuditRecord
     chain: ChainCheck
     outcomes: list[AuditRecord]  # the outcome records of an intent, empty for any other record
+    # For a record of a change request: who asked for it and who decided it (four eyes), oldest first.
+    change_people: list[AuditRecord]
+
+
+# The steps of a change request that name its people.
+CHANGE_PEOPLE = (AuditRecord.Action.CHANGE_REQUEST, AuditRecord.Action.CHANGE_APPROVE, AuditRecord.Action.CHANGE_REJECT)
 
 
 def audit_record_detail(*, record_id: int) -> AuditRecordDetail | None:
@@ -293,4 +299,15 @@ def audit_record_detail(*, record_id: int) -> AuditRecordDetail | None:
     if record is None:
         return None
     outcomes = list(record.outcomes.all())
-    return AuditRecordDetail(record=record, chain=audit_record_chain_check(record), outcomes=outcomes)
+    people = []
+    if record.change_request_id is not None:  # the VPS's index serves this read
+        people = list(
+            AuditRecord.objects.filter(
+                vps_id=record.vps_id,
+                change_request_id=record.change_request_id,
+                action__in=CHANGE_PEOPLE,
+                outcome=Outcome.SUCCEEDED,
+            ).order_by("id")
+        )
+    chain = audit_record_chain_check(record)
+    return AuditRecordDetail(record=record, chain=chain, outcomes=outcomes, change_people=people)

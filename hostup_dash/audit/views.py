@@ -59,7 +59,12 @@ def audit_detail(request: HtmxHttpRequest, record_id: int) -> HttpResponse:
     detail = selectors.audit_record_detail(record_id=record_id)
     if detail is None:
         raise Http404("No such audit record")
-    context = {"record": detail.record, "chain": detail.chain, "outcomes": detail.outcomes}
+    context = {
+        "record": detail.record,
+        "chain": detail.chain,
+        "outcomes": detail.outcomes,
+        "change_people": detail.change_people,
+    }
     return render(request, "audit/audit_detail.html", context)
 
 

@@ -239,3 +239,14 @@ def test_two_approvers_at_once_release_once(hostup, requested, make_user, alloca
     assert trail.count((Action.CHANGE_APPROVE, Outcome.SUCCEEDED)) == 1
     assert trail.count((Action.CHANGE_APPROVE, Outcome.REFUSED)) == 1
     assert trail.count((Action.RELEASE, Outcome.SUCCEEDED)) == 1
+
+
+@pytest.mark.django_db
+def test_the_audit_page_of_the_executed_release_names_both_people(hostup, requested, bob_client, role_client):
+    bob_client.post(decision_url("approve", requested), **HTMX)
+    requested.refresh_from_db()
+
+    page = role_client("auditor").get(f"/audit/{requested.outcome_record_id}/").content.decode()
+
+    assert f"#{requested.id}</a>:" in page
+    assert "requested by\n      alice" in page and "approved by\n      bob" in page
