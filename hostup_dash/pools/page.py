@@ -44,6 +44,7 @@ class PoolsPage:
     eligible: tuple[RouteDestination, ...]  # the only destinations a route may be created for
     allocate_blocker: str
     lengths: tuple[int, ...]
+    unavailable: str  # HostUp's reason when it says routed IPv6 is not available to the account
 
     def destination_name(self, vps_id: str) -> str:
         return next((d.vps_name or d.vps_id for d in self.eligible if d.vps_id == vps_id), "")
@@ -75,6 +76,7 @@ def pools_page(state: AccountRoutes, typed: dict[str, dict] | None = None) -> Po
         eligible=tuple(sorted(eligible, key=lambda d: (d.vps_name or "", d.vps_id))),
         allocate_blocker=_blocker(allocate_gate),
         lengths=state.allowed_prefix_lengths,
+        unavailable=(state.reason or NOT_ALLOWED) if state.available is False else "",
     )
 
 
