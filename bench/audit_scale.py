@@ -1,6 +1,7 @@
-"""How /audit/ and its export hold up at 1,000,000 records, beside the Django admin changelist.
+"""How /audit/ and its export hold up at 1,000,000 records (and as many imported HostUp events), beside the
+Django admin changelist.
 
-    .venv/bin/python bench/audit_scale.py [--records 1000000] [--repeat 5]
+    .venv/bin/python bench/audit_scale.py [--records 1000000] [--events 1000000] [--repeat 5]
 
 Uses its own database (hostup_dash_bench_audit), filled once and reused. Times are
 server time: requests go through Django's test client in this process, no network.
@@ -111,6 +112,115 @@ def fill(total: int) -> None:
     print(f"filled {total - have:,} records in {time.perf_counter() - started:.0f} s")
 
 
+EVENT_COLUMNS = [
+    "id",
+    "event_source",
+    "occurred_at",
+    "method",
+    "endpoint",
+    "path",
+    "status_code",
+    "duration_ms",
+    "success",
+    "severity",
+    "category",
+    "action",
+    "summary",
+    "resource_label",
+    "changes",
+    "actor_type",
+    "actor_id",
+    "auth_method",
+    "request_id",
+    "ip_address",
+    "user_agent",
+    "error_message",
+    "raw",
+    "vps_id",
+    "is_routed_ipv6",
+    "outside_dashboard",
+    "imported_at",
+]
+
+
+def fill_events(total: int) -> None:
+    """Imported HostUp events over the same year as the records (issue 11), by COPY: most of them our own
+    routed-IPv6 writes, 1 in 20 a change made outside the dashboard, 1 in 7 another category (DNS, billing)."""
+    from django.db import connection
+
+    from hostup_dash.trail.models import HostupEvent
+
+    have = HostupEvent.objects.count()
+    if have >= total:
+        return
+    start = datetime(2025, 11, 27, tzinfo=UTC) + timedelta(seconds=365 * 86400 / total / 2)
+    step = timedelta(seconds=365 * 86400 / total)
+    started = time.perf_counter()
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY audit_hostupevent ({', '.join(EVENT_COLUMNS)}) FROM STDIN") as copy,
+    ):
+        for n in range(have, total):
+            copy.write_row(_event_row(n, start + step * n))
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE audit_hostupevent")
+    print(f"filled {total - have:,} HostUp events in {time.perf_counter() - started:.0f} s")
+
+
+def _event_row(n: int, at: datetime) -> list:
+    vps_id = f"vps_{n % VPS_COUNT:026d}"
+    routed = n % 7 != 0
+    outside = routed and n % 20 == 1
+    path = f"/api/v2/vps/{vps_id}/routed-ipv6" if routed else "/api/v2/domains/example.se/dns"
+    actor = ("staff", "1042", "staff_session") if outside else ("api", "key_" + "b" * 26, "api_key")
+    event = {
+        "id": f"evt_{n:026d}",
+        "eventSource": "request_audit" if routed else "dns_history",
+        "occurredAt": at.isoformat(),
+        "method": "POST",
+        "endpoint": "/api/v2/vps/{id}/routed-ipv6" if routed else "/api/v2/domains/{id}/dns",
+        "path": path,
+        "statusCode": 200,
+        "success": True,
+        "category": "api" if routed else "dns",
+        "action": "routed_ipv6.refresh_next_hop" if routed else "dns.record_update",
+        "summary": "Refreshed the routed IPv6 next hop" if routed else "Updated a DNS record",
+        "actorType": actor[0],
+        "actorId": actor[1],
+        "requestId": f"req_e{n:025d}",
+    }
+    changes = [{"field": "nextHop", "before": "2001:db8:42::1", "after": "2001:db8:42::2"}]
+    return [
+        event["id"],
+        event["eventSource"],
+        at,
+        "POST",
+        event["endpoint"],
+        path,
+        200,
+        30 + n % 40,
+        True,
+        "info",
+        event["category"],
+        event["action"],
+        event["summary"],
+        f"web-{n % VPS_COUNT:04d}" if routed else "example.se",
+        json.dumps(changes if routed else []),
+        actor[0],
+        actor[1],
+        actor[2],
+        event["requestId"],
+        "192.0.2.10",
+        "hostup-dash",
+        "",
+        json.dumps(event),
+        vps_id if routed else "",
+        routed,
+        outside,
+        at + timedelta(minutes=5),
+    ]
+
+
 def admin_client():
     from django.contrib.auth import get_user_model
     from django.test import Client
@@ -141,7 +251,11 @@ def time_pages(repeat: int) -> list[tuple[str, float, float | None]]:
     ours, admin = "/audit/", "/admin/audit/auditrecord/"
     cases = [
         ("first page", get(ours), get(admin)),
-        ("deep page (10,000 from the oldest)", get(ours, {"before": deep_id}), get(admin, {"p": deep_page})),
+        (
+            "deep page (10,000 from the oldest)",
+            get(ours, {"source": "dashboard", "before": deep_id}),  # `before` pages our records alone
+            get(admin, {"p": deep_page}),
+        ),
         ("filter: one VPS", get(ours, {"vps": "vps_" + "7".zfill(26)}), get(admin, {"q": "vps_" + "7".zfill(26)})),
         ("filter: VPS by name", get(ours, {"vps": "WEB-0007"}), get(admin, {"q": "web-0007"})),
         ("filter: actor", get(ours, {"actor": "user07"}), get(admin, {"q": "user07"})),
@@ -151,6 +265,7 @@ def time_pages(repeat: int) -> list[tuple[str, float, float | None]]:
         ("filter: one day", get(ours, {"date_from": "2026-03-01", "date_to": "2026-03-01"}), None),
         ("filter: actor + deep", get(ours, {"actor": "user07", "before": deep_id}), None),
         *reason_cases(get),
+        *trail_cases(get),
     ]
     return [
         (name, median_ms(mine, repeat), median_ms(theirs, repeat) if theirs else None) for name, mine, theirs in cases
@@ -189,6 +304,25 @@ def export_child() -> None:
     )
 
 
+def trail_cases(get) -> list:
+    """Both sides of the trail (issue 11): the default view already merges them (the first-page, VPS and
+    day cases above); here each source alone and a deep page by the timeline's own cursor."""
+    from hostup_dash.audit.models import AuditRecord
+    from hostup_dash.trail.selectors import DASHBOARD, Place
+
+    ours = "/audit/"
+    deep = AuditRecord.objects.order_by("id").values_list("created_at", "id")[10_000]
+    deep_cursor = Place(at=deep[0], rank=DASHBOARD, key=str(deep[1])).text()
+    return [
+        ("both: deep page (10,000 from the oldest)", get(ours, {"older": deep_cursor}), None),
+        ("source: dashboard only", get(ours, {"source": "dashboard"}), None),
+        ("source: HostUp (routed IPv6)", get(ours, {"source": "hostup"}), None),
+        ("source: HostUp, every category", get(ours, {"source": "hostup-all"}), None),
+        ("source: outside the dashboard", get(ours, {"source": "outside"}), None),
+        ("source: outside + one VPS", get(ours, {"source": "outside", "vps": "vps_" + "21".zfill(26)}), None),
+    ]
+
+
 def reason_cases(get) -> list:
     """The reason and ticket search (issue 12): many matches, few, none, a ticket, a reason on a deep page."""
     ours = "/audit/"
@@ -205,6 +339,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--events", type=int, default=1_000_000, help="imported HostUp events beside the records")
     parser.add_argument("--export-child", action="store_true")
     args = parser.parse_args()
     django_for_bench(DATABASE)
@@ -212,11 +347,13 @@ def main() -> None:
         export_child()
         return
     fill(args.records)
+    fill_events(args.events)
     from hostup_dash.audit.models import AuditRecord
+    from hostup_dash.trail.models import HostupEvent
 
     print(
-        f"\n/audit/ vs Django admin changelist, {AuditRecord.objects.count():,} records, median of {args.repeat}, "
-        "server time"
+        f"\n/audit/ vs Django admin changelist, {AuditRecord.objects.count():,} records and "
+        f"{HostupEvent.objects.count():,} HostUp events, median of {args.repeat}, server time"
     )
     print(f"{'case':40} {'/audit/ ms':>11} {'admin ms':>10} {'admin / ours':>13}")
     for name, mine, theirs in time_pages(args.repeat):

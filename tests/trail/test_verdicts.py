@@ -1,6 +1,7 @@
 """Whose request each imported event was: linked to our records by request id, or a change outside the
 dashboard (flagged on the VPS, its state re-read); unknown outcomes reconciled from HostUp's log."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -126,3 +127,18 @@ def test_an_unknown_outcome_hostup_never_logged_says_so_once_the_window_is_read(
     (reconcile,) = _reconciles()
     assert (reconcile.intent, reconcile.outcome, reconcile.problem_code) == (intent, Outcome.FAILED, NOT_IN_HOSTUP_LOG)
     assert reconcile.problem_detail.startswith(NO_RECORD)
+
+
+def test_an_outside_change_is_sent_to_the_webhooks_that_asked_for_it(trail_hostup, allocated_vps):
+    from hostup_dash.notifications.models import Delivery, Event
+    from hostup_dash.notifications.services import webhook_create
+
+    webhook_create(url="https://hooks.example.net/ops", events=[Event.CHANGE_OUTSIDE], actor=None, via="test")
+    trail_hostup.outside_change(allocated_vps, "release", "customer", occurred_at=timezone.now() - timedelta(minutes=1))
+
+    services.events_import()
+    services.events_import()  # read again by the overlap: sent once
+
+    (delivery,) = Delivery.objects.all()
+    body = json.loads(bytes(delivery.payload))
+    assert delivery.event == Event.CHANGE_OUTSIDE and body["vps_id"] == allocated_vps and "customer" in body["actor"]

@@ -13,6 +13,8 @@ from hostup_dash.hostup.audit_log import AuditEvent, vps_id_of
 from hostup_dash.inventory.models import VpsSnapshot
 from hostup_dash.inventory.services.budget import budget_take
 from hostup_dash.inventory.services.snapshot import vps_state_refresh
+from hostup_dash.notifications.models import Event
+from hostup_dash.notifications.services import notify
 
 logger = logging.getLogger(__name__)
 
@@ -20,12 +22,23 @@ VPS_REREAD_TASK = "trail_vps_reread"
 
 
 def outside_changes_act(events: Iterable[AuditEvent]) -> int:
-    """Flag each VPS changed outside the dashboard on the list and queue a live read of its state; returns how
-    many changes. Joins the caller's transaction, so a change is acted on exactly when its event is stored."""
+    """Send each change to the webhooks (change.outside), flag its VPS on the list and queue a live read of its
+    state; returns how many changes. Joins the caller's transaction, so a change is acted on exactly when its
+    event is stored."""
     count = 0
     for event in events:
         count += 1
         vps_id = vps_id_of(event)
+        actor = " ".join(part for part in (event.actor_type, event.actor_id) if part) or "unknown actor"
+        notify(
+            Event.CHANGE_OUTSIDE,
+            vps_id=vps_id or "",
+            vps_name=event.resource_label or "",
+            actor=actor,
+            action=event.action or "",
+            outcome="succeeded",
+            time=event.occurred_at,
+        )
         if vps_id is None:
             continue  # an account-level pool or route: no VPS row to flag
         newer = Q(outside_changed_at__isnull=True) | Q(outside_changed_at__lt=event.occurred_at)
