@@ -20,6 +20,7 @@ from django.db import transaction
 
 from hostup_dash.audit import services as audit
 from hostup_dash.audit.models import AuditRecord
+from hostup_dash.audit.outcome_log import action_outcome_log as _log_outcome
 from hostup_dash.core.clients import INTERACTIVE_RETRY_WAIT_S, hostup_client
 from hostup_dash.core.errors import Refusal
 from hostup_dash.core.locks import advisory_lock
@@ -364,27 +365,6 @@ def _run_action(
             )
         _log_outcome(record)
     return ActionResult(record=record, message=message)
-
-
-def _log_outcome(record: AuditRecord) -> None:
-    logger.info(
-        "routed-ipv6 %s on %s: %s",
-        record.action,
-        record.vps_id,
-        record.outcome,
-        extra={
-            "event": "action_outcome",
-            "action": record.action,
-            "vps_id": record.vps_id,
-            "actor": record.actor_name,
-            "outcome": record.outcome,
-            "status": record.http_status,
-            "problem_code": record.problem_code,
-            "hostup_request_id": record.hostup_request_id,
-            "duration_ms": record.duration_ms,
-            "audit_record": record.id,
-        },
-    )
 
 
 def _ms_since(started: float) -> int:
