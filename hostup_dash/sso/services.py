@@ -47,7 +47,7 @@ def claim_values(value: Any) -> list[str]:
 
 
 def roles_for(groups: list[str]) -> list[str]:
-    """The roles OIDC_ROLE_MAP gives these provider groups, strongest-first order not implied."""
+    """The roles OIDC_ROLE_MAP gives these provider groups, by name."""
     return sorted({settings.OIDC_ROLE_MAP[group] for group in groups if group in settings.OIDC_ROLE_MAP})
 
 

@@ -68,6 +68,16 @@ def test_a_break_glass_account_logs_in_at_local_and_is_audited_as_such(sso_only,
     assert not AuditRecord.objects.filter(action=Action.LOGIN).exists()
 
 
+def test_a_break_glass_login_at_the_admin_is_audited_as_such_too(sso_only, make_user):
+    LoginPolicy.objects.create(user=make_user("admin", username="glass"), is_break_glass=True)
+    client = Client()
+
+    client.post("/admin/login/", {"username": "glass", "password": PASSWORD})
+
+    assert client.get("/admin/").status_code == 200
+    assert AuditRecord.objects.get(action=Action.LOGIN_BREAK_GLASS).actor_name == "glass"
+
+
 def test_a_break_glass_account_still_needs_its_password(sso_only, make_user):
     LoginPolicy.objects.create(user=make_user("admin", username="glass"), is_break_glass=True)
 
