@@ -118,3 +118,12 @@ def test_the_count_costs_one_query(requested, bob_client, django_assert_num_quer
 
     with django_assert_num_queries(1):
         approvals_link({"request": request})
+
+
+@pytest.mark.django_db
+def test_a_decision_updates_the_top_bar_count(hostup, requested, bob_client):
+    response = bob_client.post(decision_url("reject", requested), **HTMX)
+
+    page = response.content.decode()
+    assert 'id="approvals-link"' in page and 'hx-swap-oob="true"' in page
+    assert 'id="approvals-pending"' not in page  # none waits any more

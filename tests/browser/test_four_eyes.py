@@ -56,6 +56,7 @@ def test_a_release_runs_only_once_a_second_person_approves_it(
 
     expect(approver_page.locator("tr", has_text="Customer cancelled the VPS")).to_contain_text("Approved and done")
     assert len(hostup.calls_to("DELETE", f"/api/v2/vps/{vps_id}/routed-ipv6")) == 1
+    expect(approver_page.locator("#approvals-pending")).to_have_count(0)  # the top bar follows the decision
 
     # Back on the VPS page, the history names both people.
     page.goto(f"{live_server.url}/vps/{vps_id}/")

@@ -11,8 +11,9 @@ register = template.Library()
 
 
 @register.inclusion_tag("approvals/_nav_link.html", takes_context=True)
-def approvals_link(context) -> dict:
-    """Shown to whoever may see change requests; approvers also get the count (one indexed COUNT)."""
+def approvals_link(context, oob: bool = False) -> dict:
+    """Shown to whoever may see change requests; approvers also get the count (one indexed COUNT).
+    `oob`: swapped into the top bar by an htmx decision's answer, so the count follows it."""
     request = context["request"]
     user = request.user
     visible = user.has_perm(roles.VIEW_VPS_HISTORY)
@@ -21,6 +22,7 @@ def approvals_link(context) -> dict:
         "visible": visible,
         "pending": selectors.change_request_pending_count() if is_approver else None,
         "is_current": bool(request.resolver_match and request.resolver_match.app_name == "approvals"),
+        "oob": oob,
     }
 
 
