@@ -5,4 +5,4 @@ class NotificationsConfig(AppConfig):
     name = "hostup_dash.notifications"
 
     def ready(self) -> None:
-        from . import receivers  # noqa: F401 - connects the audit and inventory signals
+        from . import checks, receivers  # noqa: F401 - registers the deploy check, connects the signals

@@ -58,8 +58,9 @@ DECISIONS = {
 
 @receiver(post_save, sender=AuditRecord, dispatch_uid="notifications-audit-record")
 def _audit_recorded(sender, instance: AuditRecord, created: bool, **kwargs: Any) -> None:
-    # audit_append saves each record once, inside its transaction (the table refuses updates).
-    if not created:
+    # audit_append saves each record once, inside its transaction (the table refuses updates);
+    # a fixture being loaded (raw) is history, not news.
+    if not created or kwargs.get("raw"):
         return
     notice = audit_notice(instance)
     if notice is not None:
@@ -92,7 +93,8 @@ def audit_notice(record: AuditRecord) -> dict[str, Any] | None:
 def _action_notice(record: AuditRecord) -> dict[str, Any] | None:
     if record.action not in ACTIONS or record.outcome not in ACTION_EVENTS:
         return None
-    what = f"{Action(record.action).label} on {_vps(record)} by {plain(record.actor_name)}"
+    where = f" on {_vps(record)}" if record.vps_id or record.vps_name else ""  # account pools have no VPS
+    what = f"{Action(record.action).label}{where} by {plain(record.actor_name)}"
     return {"event": ACTION_EVENTS[record.outcome], "text": f"{what} {_outcome_words(record)}."}
 
 

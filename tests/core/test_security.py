@@ -31,6 +31,8 @@ PRODUCTION_ENV = {
     # Checked for presence only: the deploy check reads no key.
     "AUDIT_SIGNING_KEY_FILE": "/etc/hostup-dash/audit-signing.pem",
     "AUDIT_CHECKPOINT_DIR": "/srv/audit-checkpoints",
+    # Webhook messages link here (notifications.W001 warns while it is make run's address).
+    "DASHBOARD_URL": "https://dash.example.net",
     # No server on port 9: these tests are about settings; test_db_roles.py checks the database user.
     "DATABASE_URL": "postgres://hostup_app:app-password@127.0.0.1:9/hostup_dash",
     "MIGRATE_DATABASE_URL": "postgres://hostup_owner:owner-password@127.0.0.1:9/hostup_dash",
