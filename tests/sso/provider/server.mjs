@@ -7,14 +7,15 @@
 //   DELETE /test/users/<sub>   the user leaves: their provider session no longer finds them
 //   POST   /test/jwks/impostor the keys endpoint publishes another key under the signing key's kid
 //   GET    /test/discovery-reads  how often the discovery document was read
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 
 import Provider from 'oidc-provider';
 
 const settings = JSON.parse(process.argv[2]);
 const issuer = `http://127.0.0.1:${settings.port}`;
-const KID = 'test-signing-key';
+// A kid of its own per run: a later provider on a reused port must not match a key kept from an earlier one.
+const KID = `test-key-${randomUUID()}`;
 const SCOPES = 'openid email profile';
 
 function rsaJwk({ isPrivate }) {
