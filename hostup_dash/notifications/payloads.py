@@ -17,19 +17,23 @@ EVENT_HEADER = "X-Hostup-Dash-Event"
 DELIVERY_HEADER = "X-Hostup-Dash-Delivery"
 SIGNATURE_PREFIX = "sha256="
 USER_AGENT = "hostup-dash-webhooks"
-# A value quoted in `text` is cut here; the JSON fields keep it whole.
+# A value quoted in `text` is cut here (the JSON fields keep it whole), and the whole line here.
 QUOTED_MAX = 200
+TEXT_MAX = 1000
 # Slack and Mattermost act on these in a message: "@channel" pings everyone, "<…>" makes links and mentions.
 _MENTION = re.compile(r"@(?=(?:channel|here|all|everyone)\b)", re.IGNORECASE)
 
 
-def plain(value: str, *, limit: int = QUOTED_MAX) -> str:
-    """A value as it may appear in `text`: one line, cut to `limit`, with &, < and > escaped as Slack asks
-    and @channel-like mentions broken by a zero-width space, so a VPS name or a reason pings nobody."""
+def clip(value: str, *, limit: int = QUOTED_MAX) -> str:
+    """A value as `text` quotes it: one line, cut to `limit`."""
     text = " ".join(str(value).split())
-    if len(text) > limit:
-        text = text[: limit - 1] + "…"
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def chat_safe(text: str) -> str:
+    """The `text` line as sent: one line, with &, < and > escaped as Slack asks and @channel-like mentions
+    broken by a zero-width space, so no VPS name, reason or caller's text can ping a room or forge a link."""
+    text = clip(text, limit=TEXT_MAX).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _MENTION.sub("@\u200b", text)
 
 
@@ -53,8 +57,8 @@ def vps_link(vps_id: str) -> str:
 def vps_words(vps_id: str, vps_name: str) -> str:
     """The VPS as `text` names it: its name and id, or whichever is known."""
     if vps_name and vps_id:
-        return f"{plain(vps_name)} ({plain(vps_id)})"
-    return plain(vps_name or vps_id)
+        return f"{clip(vps_name)} ({clip(vps_id)})"
+    return clip(vps_name or vps_id)
 
 
 @dataclass(frozen=True)

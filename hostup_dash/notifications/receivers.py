@@ -23,7 +23,7 @@ from hostup_dash.inventory.services.outcomes import NOT_TAKEN, TOOK_EFFECT
 from hostup_dash.inventory.signals import state_stored
 
 from .models import DriftNotice, Event
-from .payloads import dashboard_link, page_link, plain, vps_link, vps_words
+from .payloads import clip, dashboard_link, page_link, vps_link, vps_words
 from .services import notify
 
 logger = logging.getLogger(__name__)
@@ -94,7 +94,7 @@ def _action_notice(record: AuditRecord) -> dict[str, Any] | None:
     if record.action not in ACTIONS or record.outcome not in ACTION_EVENTS:
         return None
     where = f" on {_vps(record)}" if record.vps_id or record.vps_name else ""  # account pools have no VPS
-    what = f"{Action(record.action).label}{where} by {plain(record.actor_name)}"
+    what = f"{Action(record.action).label}{where} by {clip(record.actor_name)}"
     return {"event": ACTION_EVENTS[record.outcome], "text": f"{what} {_outcome_words(record)}."}
 
 
@@ -103,8 +103,8 @@ def _follow_up_notice(record: AuditRecord) -> dict[str, Any] | None:
     if record.action != Action.RESOLVE_OUTCOME or record.problem_code not in FOLLOW_UP_EVENTS or not record.intent_id:
         return None
     intent = record.intent
-    text = f"{Action(intent.action).label} on {_vps(record)} by {plain(intent.actor_name)}, checked after an "
-    text += f"unknown outcome: {plain(record.problem_detail)}"
+    text = f"{Action(intent.action).label} on {_vps(record)} by {clip(intent.actor_name)}, checked after an "
+    text += f"unknown outcome: {clip(record.problem_detail)}"
     return {
         "event": FOLLOW_UP_EVENTS[record.problem_code],
         "actor": intent.actor_name,
@@ -119,24 +119,24 @@ def _approval_notice(record: AuditRecord) -> dict[str, Any] | None:
         return None
     asked = _asked_for(record)
     if record.action == Action.CHANGE_REQUEST:
-        text = f"{plain(record.actor_name)} asks for approval to {asked} on {_vps(record)}."
+        text = f"{clip(record.actor_name)} asks for approval to {asked} on {_vps(record)}."
         return {"event": Event.APPROVAL_REQUESTED, "link": _request_link(record), "text": text}
     decision = DECISIONS[record.action]
     requester = record.request_body.get("requested_by") if isinstance(record.request_body, dict) else None
-    whose = f" of {plain(requester)}" if requester else ""
-    by = f" by {plain(record.actor_name)}" if record.actor_id else ""  # the system expires requests
-    detail = f" {plain(record.problem_detail)}" if record.problem_detail else ""
+    whose = f" of {clip(requester)}" if requester else ""
+    by = f" by {clip(record.actor_name)}" if record.actor_id else ""  # the system expires requests
+    detail = f" {clip(record.problem_detail)}" if record.problem_detail else ""
     text = f"The request{whose} to {asked} on {_vps(record)} was {decision}{by}.{detail}"
     return {"event": Event.APPROVAL_DECIDED, "outcome": decision, "link": _request_link(record), "text": text}
 
 
 def _break_glass_notice(record: AuditRecord) -> dict[str, Any] | None:
     if record.action == Action.BREAK_GLASS:
-        text = f"{plain(record.actor_name)} made an emergency change ({_asked_for(record)}) on {_vps(record)} "
+        text = f"{clip(record.actor_name)} made an emergency change ({_asked_for(record)}) on {_vps(record)} "
         return {"event": Event.BREAK_GLASS, "text": text + "without approval."}
     if record.action == Action.LOGIN_BREAK_GLASS:
         went = "logged in" if record.outcome == Outcome.SUCCEEDED else f"tried to log in ({record.outcome})"
-        text = f"{plain(record.actor_name)} {went} with a break-glass account, past single sign-on."
+        text = f"{clip(record.actor_name)} {went} with a break-glass account, past single sign-on."
         return {"event": Event.BREAK_GLASS, "text": text}
     return None
 
@@ -160,15 +160,15 @@ def _asked_for(record: AuditRecord) -> str:
 
 def _outcome_words(record: AuditRecord) -> str:
     if record.outcome == Outcome.SUCCEEDED:
-        return f"succeeded: {plain(record.result_prefix)}" if record.result_prefix else "succeeded"
+        return f"succeeded: {clip(record.result_prefix)}" if record.result_prefix else "succeeded"
     if record.outcome == Outcome.UNKNOWN:
         return "has an unknown outcome; the dashboard checks what HostUp shows"
-    return f"failed: {plain(record.problem_detail)}" if record.problem_detail else "failed"
+    return f"failed: {clip(record.problem_detail)}" if record.problem_detail else "failed"
 
 
 def _why(record: AuditRecord) -> str:
     """Reason: …, ticket …. (with its leading space), or nothing."""
-    parts = [f"Reason: {plain(record.reason)}" if record.reason else "", plain(record.ticket)]
+    parts = [f"Reason: {clip(record.reason)}" if record.reason else "", clip(record.ticket)]
     said = ", ".join(part for part in parts if part)
     return f" {said}." if said else ""
 
@@ -190,8 +190,8 @@ def drift_notify(*, vps_id: str, state: RoutedIpv6State) -> int:
     prefix, hop, suggested = (active.prefix or "", active.next_hop or "", state.suggested_next_hop or "")
     link = vps_link(vps_id)
     text = (
-        f"The next hop of {vps_words(vps_id, name)} differs from HostUp's suggestion: {plain(prefix)} routes to "
-        f"{plain(hop)}, HostUp suggests {plain(suggested)}. {link}"
+        f"The next hop of {vps_words(vps_id, name)} differs from HostUp's suggestion: {clip(prefix)} routes to "
+        f"{clip(hop)}, HostUp suggests {clip(suggested)}. {link}"
     )
     return notify(
         Event.DRIFT_FOUND,

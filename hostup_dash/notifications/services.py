@@ -25,7 +25,7 @@ from hostup_dash.audit.models import AuditRecord
 from hostup_dash.core.jobs import job_defer
 
 from .models import Delivery, Event, Webhook, url_for_display, validate_webhook_url
-from .payloads import Notice, plain, vps_words
+from .payloads import Notice, chat_safe, clip, vps_words
 
 DELIVER_TASK = "webhook_deliver"
 # How a webhook was added or removed, as its audit record says.
@@ -172,7 +172,8 @@ def notify(
 
     The rows join the caller's transaction (nothing is queued if it rolls back) and a delivery job is
     asked for when it commits; a job lost on the way is picked up by the worker's sweep. `text` is the
-    line chat tools show; without it one is made from the other fields.
+    line chat tools show, as plain words: it is escaped here for them (& < >, @channel); without it one is made
+    from the other fields.
     """
     if event not in Event.values:
         raise ValueError(UNKNOWN_EVENTS.format(names=repr(event)))
@@ -182,7 +183,9 @@ def notify(
     notice = Notice(
         event=event,
         time=time or timezone.now(),
-        text=text or _text_made(event, actor=actor, action=action, vps=vps_words(vps_id, vps_name), outcome=outcome),
+        text=chat_safe(
+            text or _text_made(event, actor=actor, action=action, vps=vps_words(vps_id, vps_name), outcome=outcome)
+        ),
         actor=actor,
         vps_id=vps_id,
         vps_name=vps_name,
@@ -204,10 +207,10 @@ def notify(
 def _text_made(event: str, *, actor: str, action: str, vps: str, outcome: str) -> str:
     parts = [
         f"{Event(event).label}:",
-        plain(action),
+        clip(action),
         vps and f"on {vps}",
-        actor and f"by {plain(actor)}",
-        plain(outcome),
+        actor and f"by {clip(actor)}",
+        clip(outcome),
     ]
     return " ".join(part for part in parts if part) + "."
 

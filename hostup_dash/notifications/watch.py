@@ -12,7 +12,7 @@ from hostup_dash.inventory.models import SyncRun, VpsSnapshot
 from hostup_dash.inventory.selectors import VpsState, state_filters
 
 from .models import DriftNotice, Event, SyncAlarm
-from .payloads import dashboard_link, plain
+from .payloads import clip, dashboard_link
 from .services import notify
 
 SYNC_FAILING_AFTER = timedelta(minutes=15)
@@ -48,7 +48,7 @@ def sync_health_check(*, now: datetime | None = None) -> str | None:
 
 def _failing_text(since: datetime) -> str:
     last = SyncRun.objects.exclude(status=SyncRun.Status.SUCCEEDED).order_by("-started_at").first()
-    error = f" The last pass: {plain(last.message)}" if last and last.message else ""
+    error = f" The last pass: {clip(last.message)}" if last and last.message else ""
     minutes = round(SYNC_FAILING_AFTER.total_seconds() / 60)
     return f"No inventory pass has succeeded for {minutes} minutes (since {_at(since)}).{error} {dashboard_link()}"
 

@@ -146,3 +146,10 @@ def test_notify_without_text_makes_a_plain_line(webhook_for):
     text = json.loads(bytes(Delivery.objects.get().payload))["text"]
     assert "<!channel>" not in text and "&lt;!channel&gt;" in text
     assert "@here" not in text and "@\u200bhere" in text
+
+
+def test_a_callers_text_is_made_safe_for_chat(webhook_for):
+    webhook_for("change.outside")
+    services.notify("change.outside", text="Released on <!here|x> & told @channel\nby   the customer")
+    text = json.loads(bytes(Delivery.objects.get().payload))["text"]
+    assert text == "Released on &lt;!here|x&gt; &amp; told @\u200bchannel by the customer"
