@@ -65,14 +65,7 @@ def break_glass_run(
         audit.audit_refusal_record(**fields, problem=problem)
         raise problem
     inventory.ipv6_input_check(
-        actor=actor,
-        action=action,
-        vps_id=vps_id,
-        client_ip=client_ip,
-        reason=change.reason,
-        ticket=change.ticket,
-        rack_id=rack_id,
-        confirm=confirm,
+        actor=actor, action=action, vps_id=vps_id, client_ip=client_ip, change=change, rack_id=rack_id, confirm=confirm
     )
     audit.audit_change_record(**fields, change_request_id=None)
     return run()

@@ -87,14 +87,7 @@ def change_request_create(
     showed). Raises Refusal (audited): what the action itself would refuse (a missing reason, a wrong typed
     prefix), a VPS not in the inventory, or the same change already waiting."""
     inventory.ipv6_input_check(
-        actor=actor,
-        action=action,
-        vps_id=vps_id,
-        client_ip=client_ip,
-        reason=change.reason,
-        ticket=change.ticket,
-        rack_id=rack_id,
-        confirm=confirm,
+        actor=actor, action=action, vps_id=vps_id, client_ip=client_ip, change=change, rack_id=rack_id, confirm=confirm
     )
     vps = inventory_selectors.vps_get(vps_id=vps_id)
     waiting = ChangeRequest.objects.filter(

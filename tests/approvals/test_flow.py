@@ -16,6 +16,16 @@ Outcome = AuditRecord.Outcome
 Status = ChangeRequest.Status
 
 
+def _outside_the_dashboard(simulator, change) -> None:
+    """Change a VPS at HostUp as someone else would (the snapshot does not hear of it); forget the calls."""
+    client = hostup_client()
+    try:
+        change(client)
+    finally:
+        client.close()
+    simulator.reset_calls()
+
+
 @pytest.mark.django_db
 def test_a_release_waits_for_approval_and_sends_nothing(hostup, requested, allocated_vps):
     assert requested.status == Status.PENDING
@@ -135,12 +145,7 @@ def test_a_decided_request_cannot_be_decided_again(hostup, requested, bob_client
 def test_a_changed_vps_invalidates_the_request_and_nothing_is_sent(hostup, requested, bob_client, allocated_vps):
     # Someone moves the next hop at HostUp after alice asked: net0 renumbered, then a refresh outside the dashboard.
     hostup.renumber_net0(allocated_vps)
-    client = hostup_client()
-    try:
-        client.refresh_next_hop(allocated_vps)
-    finally:
-        client.close()
-    hostup.reset_calls()
+    _outside_the_dashboard(hostup, lambda client: client.refresh_next_hop(allocated_vps))
 
     response = bob_client.post(decision_url("approve", requested), **HTMX)
 
@@ -158,12 +163,7 @@ def test_a_changed_vps_invalidates_the_request_and_nothing_is_sent(hostup, reque
 
 @pytest.mark.django_db
 def test_a_prefix_released_meanwhile_invalidates_the_request(hostup, requested, bob_client, allocated_vps):
-    client = hostup_client()
-    try:
-        client.release_routed_ipv6(allocated_vps)
-    finally:
-        client.close()
-    hostup.reset_calls()
+    _outside_the_dashboard(hostup, lambda client: client.release_routed_ipv6(allocated_vps))
 
     bob_client.post(decision_url("approve", requested), **HTMX)
 

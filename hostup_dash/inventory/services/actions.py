@@ -211,45 +211,34 @@ def ipv6_input_check(
     action: str,
     vps_id: str,
     client_ip: str | None,
-    reason: str = "",
-    ticket: str = "",
+    change: ChangeReason,
     rack_id: str | None = None,
     confirm: str | None = None,
 ) -> None:
     """An action's checks before sending, alone (a change request holds only what its action would accept).
     Raises Refusal, audited as the action refused; nothing is ever sent."""
     body = {} if action == Action.RELEASE else {"action": action, **({"rackId": rack_id} if rack_id else {})}
-    change = ChangeReason.of(reason, ticket)
     why = {"reason": change.reason, "ticket": change.ticket, "change_request_id": None}
-    _input_checked(
-        actor=actor,
-        action=action,
-        vps_id=vps_id,
-        rack_id=rack_id,
-        body=body,
-        client_ip=client_ip,
-        bulk_run_id=None,
-        change=change,
-        why=why,
-        confirm=confirm,
-    )
+    _input_checked(actor, action, vps_id, body, client_ip, None, why, rack_id=rack_id, change=change, confirm=confirm)
 
 
 def _input_checked(
-    *,
     actor: AbstractBaseUser,
     action: str,
     vps_id: str,
-    rack_id: str | None,
     body: dict[str, Any],
     client_ip: str | None,
     bulk_run_id: int | None,
-    change: ChangeReason,
     why: dict[str, Any],
+    /,
+    *,
+    rack_id: str | None,
+    change: ChangeReason,
     confirm: str | None,
 ) -> dict[str, Any]:
     """Check the input against the VPS on record; returns the fields a refusal of this attempt records
-    (its VPS name among them). Raises Refusal, audited."""
+    (its VPS name among them): who, what, where from, and `why` (reason, ticket, change request).
+    Raises Refusal, audited."""
     snapshot = VpsSnapshot.objects.filter(vps_id=vps_id).values_list("name", "routed_prefix").first()
     vps_name, prefix = snapshot or ("", "")
     refusal = {
@@ -288,16 +277,7 @@ def _run_action(
     # Every record of the attempt carries why it was made, valid or not (a refusal records what was typed).
     why = {"reason": change.reason, "ticket": change.ticket, "change_request_id": change_request_id}
     refusal = _input_checked(
-        actor=actor,
-        action=action,
-        vps_id=vps_id,
-        rack_id=rack_id,
-        body=body,
-        client_ip=client_ip,
-        bulk_run_id=bulk_run_id,
-        change=change,
-        why=why,
-        confirm=confirm,
+        actor, action, vps_id, body, client_ip, bulk_run_id, why, rack_id=rack_id, change=change, confirm=confirm
     )
     vps_name = refusal["vps_name"]
 
