@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from hostup_dash.accounts import roles
 from hostup_dash.accounts.decorators import PERMISSION_DENIED
+from hostup_dash.approvals.services import approval_is_required
 from hostup_dash.audit import services as audit
 from hostup_dash.core.clients import hostup_client
 from hostup_dash.core.errors import Refusal
@@ -53,6 +54,10 @@ PERMISSIONS = {Action.REFRESH_NEXT_HOP: roles.REFRESH_NEXT_HOP, Action.ALLOCATE:
 ACTION_SERVICES = {Action.REFRESH_NEXT_HOP: inventory.ipv6_next_hop_refresh, Action.ALLOCATE: inventory.ipv6_allocate}
 
 NOTHING_SELECTED = "Select at least one VPS."
+NEEDS_APPROVAL = "needs_approval"
+NEEDS_APPROVAL_DETAIL = (
+    "This action needs a second person's approval (APPROVAL_REQUIRED_FOR): ask for it on each VPS's page."
+)
 TOO_MANY = f"A bulk run covers at most {MAX_ITEMS:,} VPSes; narrow the selection."
 NOT_A_VPS_ID = "Not a VPS id: {vps_id}"
 LOST_DETAIL = "The worker stopped while HostUp was being asked; HostUp may or may not have acted."
@@ -86,13 +91,16 @@ def bulk_run_create(
     """A run with one pending item per VPS (in the order given), queued for the worker unless `queue` is False;
     its reason and ticket go into every item's audit records.
 
-    Raises Refusal (audited when it is about permission, reason or ticket) for a user without the action's
-    permission, a reason or ticket against the rules, an empty or oversized selection, or text that is not a VPS id.
+    Raises Refusal (audited when it is about permission, reason, ticket or approval) for a user without the action's
+    permission, a reason or ticket against the rules, an action that needs approval (APPROVAL_REQUIRED_FOR), an
+    empty or oversized selection, or text that is not a VPS id.
     """
     _permission_check(actor=actor, action=action, client_ip=client_ip)
     change = ChangeReason.of(reason, ticket)
     try:
         reason_check(change, required=reason_required())
+        if approval_is_required(action):  # four eyes: a run of many would go round them
+            raise Refusal(code=NEEDS_APPROVAL, title="Needs approval", detail=NEEDS_APPROVAL_DETAIL, status=403)
     except Refusal as problem:
         audit.audit_refusal_record(
             actor=actor, action=action, client_ip=client_ip, problem=problem, reason=change.reason, ticket=change.ticket
