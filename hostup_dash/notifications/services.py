@@ -200,7 +200,8 @@ def notify(
     with transaction.atomic():
         rows = Delivery.objects.bulk_create(Delivery(webhook_id=pk, event=event, payload=body) for pk in webhook_ids)
         for row in rows:
-            transaction.on_commit(partial(delivery_queue, delivery_id=row.id))
+            # robust: a job that cannot be queued must not fail the committed change; the sweep queues it.
+            transaction.on_commit(partial(delivery_queue, delivery_id=row.id), robust=True)
     return len(rows)
 
 
