@@ -127,3 +127,22 @@ def test_a_decision_updates_the_top_bar_count(hostup, requested, bob_client):
     page = response.content.decode()
     assert 'id="approvals-link"' in page and 'hx-swap-oob="true"' in page
     assert 'id="approvals-pending"' not in page  # none waits any more
+
+
+@pytest.mark.django_db
+def test_the_list_costs_the_same_for_many_requests(hostup, requested, bob_client, django_assert_max_num_queries):
+    for number in range(30):
+        ChangeRequest.objects.create(
+            action="release",
+            vps_id=f"vps_{number:026d}",
+            requested_by_name=f"someone{number}",
+            seen_hash=requested.seen_hash,
+            expires_at=requested.expires_at,
+            status=ChangeRequest.Status.PENDING if number % 2 else ChangeRequest.Status.REJECTED,
+            decided_by_name="" if number % 2 else "bob",
+        )
+
+    with django_assert_max_num_queries(8):  # session, user, rights, three lists, the top bar's count
+        response = bob_client.get(reverse("approvals:request-list"))
+
+    assert response.status_code == 200
