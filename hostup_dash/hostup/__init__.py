@@ -3,11 +3,8 @@
 from .client import HostupClient, check_rack_id, check_vps_id, is_valid_vps_id
 from .errors import FieldError, HostupError, InvalidRequest
 from .types import (
-    AccountRoutedIpv6,
     Allocation,
-    Pool,
     Reply,
-    Route,
     RoutedIpv6Release,
     RoutedIpv6State,
     Vps,
@@ -15,15 +12,12 @@ from .types import (
 )
 
 __all__ = [
-    "AccountRoutedIpv6",
     "Allocation",
     "FieldError",
     "HostupClient",
     "HostupError",
     "InvalidRequest",
-    "Pool",
     "Reply",
-    "Route",
     "RoutedIpv6Release",
     "RoutedIpv6State",
     "Vps",

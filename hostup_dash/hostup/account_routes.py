@@ -1,7 +1,7 @@
 """Account-level routed IPv6 (/api/v2/routed-ipv6): the /48 pools, the routes cut from them, and the writes.
 
 `AccountRoutes` is the account state in full (gates and destinations included), as GET and both
-POST actions answer it; the inventory sync keeps its lighter `AccountRoutedIpv6`. The writes check
+POST actions answer it; the inventory sync reads it too, once per pass. The writes check
 their input before sending (InvalidRequest) and are never retried, like the per-VPS ones.
 """
 
@@ -141,6 +141,10 @@ class AccountRoutes:
     pools: tuple[RoutePool, ...]
     destinations: tuple[RouteDestination, ...]
     can_allocate_pool: Gate | None
+
+    @property
+    def routes(self) -> tuple[PoolRoute, ...]:
+        return tuple(route for pool in self.pools for route in pool.routes)
 
     def pool(self, pool_id: str) -> RoutePool | None:
         return next((pool for pool in self.pools if pool.id == pool_id), None)

@@ -35,7 +35,7 @@ from .errors import (
     InvalidRequest,
 )
 from .problems import problem_from_response
-from .types import AccountRoutedIpv6, Reply, RoutedIpv6Release, RoutedIpv6State, Vps, VpsPage
+from .types import Reply, RoutedIpv6Release, RoutedIpv6State, Vps, VpsPage
 from .waiting import WaitingSlots
 
 # Documented only by example: `vps_` + 26 lower-case ULID characters.
@@ -51,7 +51,6 @@ _ACCOUNT_ID_IN_PATH = re.compile(r"^(/api/v2/routed-ipv6(?:/routes)?)/[^/]+$")
 # The scopes each operation needs (NOTES.md "Access"), named on a 403 so an admin knows what our key lacks.
 READ_VM = ("read:vm",)
 WRITE_NETWORK = ("write:network",)
-READ_ACCOUNT_NETWORK = ("read:network", "read:vm")
 
 logger = logging.getLogger(__name__)
 
@@ -217,10 +216,6 @@ class HostupClient(AuditLogCalls, AccountRoutesCalls):
         check_vps_id(vps_id)
         reply = self._send("DELETE", f"/api/v2/vps/{vps_id}/routed-ipv6", WRITE_NETWORK)
         return Reply(RoutedIpv6Release.from_json(reply.value), reply.status, reply.request_id)
-
-    def get_account_routed_ipv6(self) -> AccountRoutedIpv6:
-        """getAccountRoutedIpv6."""
-        return AccountRoutedIpv6.from_json(self._get("/api/v2/routed-ipv6", READ_ACCOUNT_NETWORK).value)
 
     # --- plumbing ---------------------------------------------------------
 

@@ -90,8 +90,8 @@ def test_allocate_sends_action_and_rack_id(simulator, hostup_client):
     assert call.body == b'{"action": "allocate", "rackId": "stockholm-a"}'
 
 
-def test_get_account_routed_ipv6(simulator, hostup_client):
-    account = hostup_client.get_account_routed_ipv6()
+def test_get_account_routes_reads_pools_and_routes(simulator, hostup_client):
+    account = hostup_client.get_account_routes()
 
     assert account.pools
     assert all(route.id.startswith("ripv6rt_") for route in account.routes)
@@ -251,7 +251,7 @@ def test_refused_connection(unused_port):
     client = HostupClient(base_url=f"http://127.0.0.1:{unused_port}", token=FULL_TOKEN, timeout=1)
 
     with pytest.raises(HostupError) as caught:
-        client.get_account_routed_ipv6()
+        client.get_account_routes()
 
     assert caught.value.code == codes.CONNECTION_FAILED
     assert "could not be reached" in caught.value.title
@@ -285,7 +285,7 @@ def test_observer_hears_a_call_that_got_no_answer(unused_port):
     client = HostupClient(base_url=f"http://127.0.0.1:{unused_port}", token=FULL_TOKEN, timeout=1, on_call=calls.append)
 
     with pytest.raises(HostupError):
-        client.get_account_routed_ipv6()
+        client.get_account_routes()
 
     assert [(call.endpoint, call.status, call.error_code, call.rate_limit_remaining) for call in calls] == [
         ("/api/v2/routed-ipv6", None, codes.CONNECTION_FAILED, None)

@@ -13,7 +13,8 @@ from django.utils import timezone
 from hostup_dash.core.clients import hostup_client
 from hostup_dash.core.jobs import job_defer
 from hostup_dash.core.locks import advisory_lock
-from hostup_dash.hostup import AccountRoutedIpv6, HostupClient, HostupError
+from hostup_dash.hostup import HostupClient, HostupError
+from hostup_dash.hostup.account_routes import AccountRoutes
 
 from ..models import SyncRun, VpsSnapshot
 from .snapshot import snapshot_from_vps
@@ -84,7 +85,7 @@ def _inventory_pass(client: HostupClient, started_at: datetime) -> tuple[int, st
     """Every page of GET /api/v2/vps plus one account-level GET: ceil(N/100) + 1 calls."""
     vpses = client.list_vps()
     try:
-        account: AccountRoutedIpv6 | None = client.get_account_routed_ipv6()
+        account: AccountRoutes | None = client.get_account_routes()
         note = ""
     except HostupError as problem:
         # Names and states are still worth having when the account routes are not readable.

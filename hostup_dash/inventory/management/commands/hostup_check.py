@@ -22,7 +22,7 @@ class Command(BaseCommand):
         client = hostup_client(actor="hostup_check")
         checks = {
             "read:vm": lambda: client.list_vps_page(limit=1),
-            "read:network": client.get_account_routed_ipv6,
+            "read:network": client.get_account_routes,
             "write:network": lambda: client.refresh_next_hop(NO_SUCH_VPS),
             # Without it the dashboard works, but HostUp's own audit log is not imported.
             "audit:read": lambda: client.list_audit_events(datetime.now(UTC) - timedelta(minutes=1), limit=1),
