@@ -2,8 +2,9 @@
 
 Only the worker runs this. An attempt first takes the row for a lease (one UPDATE), then posts
 outside any transaction, then records what happened if its lease still holds. A worker killed
-mid-send leaves the row pending; when the lease ends the sweep queues it again. Receivers may
-therefore see a delivery twice and drop the second by its X-Hostup-Dash-Delivery id.
+mid-send leaves the row pending and its job `doing`; retry_stalled_jobs puts the job back, and it
+sends again once the lease has ended. Receivers may therefore see a delivery twice and drop the
+second by its X-Hostup-Dash-Delivery id.
 
 Redirects are never followed: a webhook URL is the address an admin chose, and a 3xx pointing
 elsewhere (another host, a service on the worker's network) is a failed attempt, not a new target.
@@ -18,10 +19,11 @@ import requests
 from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
+from procrastinate.contrib.django.models import ProcrastinateJob
 
 from .models import Delivery
 from .payloads import DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, USER_AGENT, signature
-from .services import delivery_queue
+from .services import delivery_lock, delivery_queue
 
 logger = logging.getLogger(__name__)
 
@@ -30,8 +32,6 @@ Status = Delivery.Status
 RETRY_DELAY_MAX = timedelta(hours=1)
 SWEEP_BATCH = 500
 DEACTIVATED = "The webhook was switched off before this was sent."
-# A retry's job may start a moment before the time its row names (two clocks' readings): it is due all the same.
-EARLY = timedelta(seconds=1)
 
 
 def delivery_lease() -> timedelta:
@@ -48,7 +48,7 @@ def retry_delay(attempts: int) -> timedelta:
 def delivery_attempt(*, delivery_id: int) -> str | None:
     """Send one due delivery; returns its status afterwards, None when it was not due (sent, or another has it)."""
     now = timezone.now()
-    taken = Delivery.objects.filter(pk=delivery_id, status=Status.PENDING, next_attempt_at__lte=now + EARLY).update(
+    taken = Delivery.objects.filter(pk=delivery_id, status=Status.PENDING, next_attempt_at__lte=now).update(
         attempts=F("attempts") + 1, last_attempt_at=now, next_attempt_at=now + delivery_lease()
     )
     if not taken:
@@ -61,10 +61,8 @@ def delivery_attempt(*, delivery_id: int) -> str | None:
         return _record(delivery, status=Status.DELIVERED, code=code, error="")
     delay = retry_delay(delivery.attempts)
     give_up = timezone.now() + delay > delivery.created_at + timedelta(seconds=settings.WEBHOOK_RETRY_FOR)
-    status = _record(delivery, status=Status.FAILED if give_up else Status.PENDING, code=code, error=error, delay=delay)
-    if status == Status.PENDING:
-        delivery_queue(delivery_id=delivery.id, delay_s=delay.total_seconds())
-    return status
+    # A retry is the sweep's to queue once its time has come (see deliveries_sweep).
+    return _record(delivery, status=Status.FAILED if give_up else Status.PENDING, code=code, error=error, delay=delay)
 
 
 def _post(delivery: Delivery) -> tuple[int | None, str | None]:
@@ -133,7 +131,20 @@ def _record(
 
 
 def deliveries_sweep() -> int:
-    """Queue every pending delivery whose time has come (its job was lost, or its lease ran out); returns how many."""
+    """Queue every pending delivery whose time has come and that has no job waiting or running; returns how many.
+
+    This queues each retry when its backoff ends, and a delivery whose job was lost before it was queued.
+    A job killed mid-send is left to retry_stalled_jobs, which puts that same job back: queueing a
+    second one beside it would make that retry collide with this job's queueing lock.
+    """
     due = Delivery.objects.filter(status=Status.PENDING, next_attempt_at__lte=timezone.now())
-    ids = due.order_by("next_attempt_at").values_list("id", flat=True)[:SWEEP_BATCH]
-    return sum(delivery_queue(delivery_id=delivery_id) for delivery_id in ids)
+    ids = list(due.order_by("next_attempt_at").values_list("id", flat=True)[:SWEEP_BATCH])
+    if not ids:
+        return 0
+    # Few jobs are todo or doing at any time, and an index holds just those.
+    busy = set(
+        ProcrastinateJob.objects.filter(
+            status__in=("todo", "doing"), queueing_lock__in=[delivery_lock(delivery_id) for delivery_id in ids]
+        ).values_list("queueing_lock", flat=True)
+    )
+    return sum(delivery_queue(delivery_id=delivery_id) for delivery_id in ids if delivery_lock(delivery_id) not in busy)

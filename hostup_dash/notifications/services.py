@@ -216,8 +216,11 @@ def _text_made(event: str, *, actor: str, action: str, vps: str, outcome: str) -
     return " ".join(part for part in parts if part) + "."
 
 
-def delivery_queue(*, delivery_id: int, delay_s: float | None = None) -> bool:
-    """Ask the worker to send one delivery (now, or in `delay_s`); False when a job for it already waits."""
-    return job_defer(
-        DELIVER_TASK, schedule_in_s=delay_s, queueing_lock=f"webhook-delivery:{delivery_id}", delivery_id=delivery_id
-    )
+def delivery_lock(delivery_id: int) -> str:
+    """The queueing lock of a delivery's job: at most one waits per delivery."""
+    return f"webhook-delivery:{delivery_id}"
+
+
+def delivery_queue(*, delivery_id: int) -> bool:
+    """Ask the worker to send one delivery now; False when a job for it already waits."""
+    return job_defer(DELIVER_TASK, queueing_lock=delivery_lock(delivery_id), delivery_id=delivery_id)

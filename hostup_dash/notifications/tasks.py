@@ -17,14 +17,14 @@ WEBHOOK_WATCH = "webhook_watch"
 
 @app.task(name=DELIVER_TASK, queue=WEBHOOK_QUEUE)
 def webhook_deliver(delivery_id: int) -> None:
-    """One attempt at one delivery; a failed attempt queues the next after its backoff."""
+    """One attempt at one delivery; after a failed one the sweep queues the next when its backoff ends."""
     delivery.delivery_attempt(delivery_id=delivery_id)
 
 
-@app.periodic(cron="* * * * * */10", periodic_id="webhook-sweep")
+@app.periodic(cron="* * * * * */5", periodic_id="webhook-sweep")
 @app.task(name=WEBHOOK_SWEEP, queue=WEBHOOK_QUEUE, queueing_lock=WEBHOOK_SWEEP)
 def webhook_sweep(timestamp: int) -> None:
-    """Queue the pending deliveries that are due but have no job (lost before it was queued, or its worker killed)."""
+    """Queue the due pending deliveries that have no job: retries whose wait ended, jobs lost before queueing."""
     delivery.deliveries_sweep()
 
 

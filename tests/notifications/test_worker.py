@@ -46,7 +46,7 @@ def test_a_500_is_retried_with_backoff_until_a_200(receiver, webhook_for, start_
 
     services.notify("sync.failing", text="No inventory pass.")
 
-    done = wait_for(_delivered, timeout=30)
+    done = wait_for(_delivered, timeout=40)  # each retry is queued by the sweep (every 5 s) when its wait ends
     assert (done.attempts, done.last_status_code) == (3, 200)
     first, second, third = receiver.received
     assert first.delivery_id == second.delivery_id == third.delivery_id == str(done.uuid)
@@ -80,8 +80,9 @@ def test_a_worker_killed_mid_delivery_loses_nothing(receiver, webhook_for, start
     wait_for(lambda: Delivery.objects.filter(attempts=1).exists())
     worker.kill()
     receiver.delay_s = 0
-    start_worker(queues=[WEBHOOK_QUEUE], WEBHOOK_TIMEOUT="2")
+    # With the default queue: retry_stalled_jobs puts the killed job back once its worker is 30 s silent.
+    start_worker(queues=[WEBHOOK_QUEUE, "default"], WEBHOOK_TIMEOUT="2")
 
-    done = wait_for(_delivered, timeout=45)  # once the attempt's lease (9 s) ends, the sweep queues it again
+    done = wait_for(_delivered, timeout=60)
     assert done.attempts == 2
     assert len(receiver.verified()) == 1  # a repeat the receiver saw is dropped by its delivery id
