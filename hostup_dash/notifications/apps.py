@@ -5,4 +5,4 @@ class NotificationsConfig(AppConfig):
     name = "hostup_dash.notifications"
 
     def ready(self) -> None:
-        from . import checks, receivers  # noqa: F401 - registers the deploy check, connects the signals
+        from . import checks, sources  # noqa: F401 - registers the deploy check, connects the signals
