@@ -112,37 +112,6 @@ def fill(total: int) -> None:
     print(f"filled {total - have:,} records in {time.perf_counter() - started:.0f} s")
 
 
-EVENT_COLUMNS = [
-    "id",
-    "event_source",
-    "occurred_at",
-    "method",
-    "endpoint",
-    "path",
-    "status_code",
-    "duration_ms",
-    "success",
-    "severity",
-    "category",
-    "action",
-    "summary",
-    "resource_label",
-    "changes",
-    "actor_type",
-    "actor_id",
-    "auth_method",
-    "request_id",
-    "ip_address",
-    "user_agent",
-    "error_message",
-    "raw",
-    "vps_id",
-    "is_routed_ipv6",
-    "outside_dashboard",
-    "imported_at",
-]
-
-
 def fill_events(total: int) -> None:
     """Imported HostUp events over the same year as the records (issue 11), by COPY: most of them our own
     routed-IPv6 writes, 1 in 20 a change made outside the dashboard, 1 in 7 another category (DNS, billing)."""
@@ -153,72 +122,80 @@ def fill_events(total: int) -> None:
     have = HostupEvent.objects.count()
     if have >= total:
         return
+    columns = [field.column for field in HostupEvent._meta.concrete_fields]
     start = datetime(2025, 11, 27, tzinfo=UTC) + timedelta(seconds=365 * 86400 / total / 2)
     step = timedelta(seconds=365 * 86400 / total)
     started = time.perf_counter()
     with (
         connection.cursor() as cursor,
-        cursor.cursor.copy(f"COPY audit_hostupevent ({', '.join(EVENT_COLUMNS)}) FROM STDIN") as copy,
+        cursor.cursor.copy(f"COPY audit_hostupevent ({', '.join(columns)}) FROM STDIN") as copy,
     ):
         for n in range(have, total):
-            copy.write_row(_event_row(n, start + step * n))
+            row = _event_row(n, start + step * n)
+            copy.write_row([row[column] for column in columns])
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE audit_hostupevent")
     print(f"filled {total - have:,} HostUp events in {time.perf_counter() - started:.0f} s")
 
 
-def _event_row(n: int, at: datetime) -> list:
+OUR_KEY = "key_" + "b" * 26
+RAW_KEYS = (
+    "id",
+    "event_source",
+    "method",
+    "path",
+    "status_code",
+    "success",
+    "action",
+    "summary",
+    "actor_type",
+    "actor_id",
+    "request_id",
+)
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(word.capitalize() for word in rest)
+
+
+def _event_row(n: int, at: datetime) -> dict:
     vps_id = f"vps_{n % VPS_COUNT:026d}"
     routed = n % 7 != 0
     outside = routed and n % 20 == 1
-    path = f"/api/v2/vps/{vps_id}/routed-ipv6" if routed else "/api/v2/domains/example.se/dns"
-    actor = ("staff", "1042", "staff_session") if outside else ("api", "key_" + "b" * 26, "api_key")
-    event = {
+    actor_type, actor_id, auth = ("staff", "1042", "staff_session") if outside else ("api", OUR_KEY, "api_key")
+    row = {
         "id": f"evt_{n:026d}",
-        "eventSource": "request_audit" if routed else "dns_history",
-        "occurredAt": at.isoformat(),
+        "event_source": "request_audit" if routed else "dns_history",
+        "occurred_at": at,
         "method": "POST",
         "endpoint": "/api/v2/vps/{id}/routed-ipv6" if routed else "/api/v2/domains/{id}/dns",
-        "path": path,
-        "statusCode": 200,
+        "path": f"/api/v2/vps/{vps_id}/routed-ipv6" if routed else "/api/v2/domains/example.se/dns",
+        "status_code": 200,
+        "duration_ms": 30 + n % 40,
         "success": True,
+        "severity": "info",
         "category": "api" if routed else "dns",
         "action": "routed_ipv6.refresh_next_hop" if routed else "dns.record_update",
         "summary": "Refreshed the routed IPv6 next hop" if routed else "Updated a DNS record",
-        "actorType": actor[0],
-        "actorId": actor[1],
-        "requestId": f"req_e{n:025d}",
+        "resource_label": f"web-{n % VPS_COUNT:04d}" if routed else "example.se",
+        "changes": [{"field": "nextHop", "before": "2001:db8:42::1", "after": "2001:db8:42::2"}] if routed else [],
+        "actor_type": actor_type,
+        "actor_id": actor_id,
+        "auth_method": auth,
+        "request_id": f"req_e{n:025d}",
+        "ip_address": "192.0.2.10",
+        "user_agent": "hostup-dash",
+        "error_message": "",
+        "vps_id": vps_id if routed else "",
+        "is_routed_ipv6": routed,
+        "outside_dashboard": outside,
+        "imported_at": at + timedelta(minutes=5),
     }
-    changes = [{"field": "nextHop", "before": "2001:db8:42::1", "after": "2001:db8:42::2"}]
-    return [
-        event["id"],
-        event["eventSource"],
-        at,
-        "POST",
-        event["endpoint"],
-        path,
-        200,
-        30 + n % 40,
-        True,
-        "info",
-        event["category"],
-        event["action"],
-        event["summary"],
-        f"web-{n % VPS_COUNT:04d}" if routed else "example.se",
-        json.dumps(changes if routed else []),
-        actor[0],
-        actor[1],
-        actor[2],
-        event["requestId"],
-        "192.0.2.10",
-        "hostup-dash",
-        "",
-        json.dumps(event),
-        vps_id if routed else "",
-        routed,
-        outside,
-        at + timedelta(minutes=5),
-    ]
+    # The event as HostUp sent it, in its camelCase.
+    row["raw"] = json.dumps({_camel(name): row[name] for name in RAW_KEYS} | {"occurredAt": at.isoformat()})
+    row["changes"] = json.dumps(row["changes"])
+    return row
 
 
 def admin_client():

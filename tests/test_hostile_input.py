@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from hostup_dash.audit.forms import AuditFilterForm
 from hostup_dash.audit.models import AuditRecord
-from hostup_dash.audit.selectors import EXPORT_COLUMNS, FORMULA_START
+from hostup_dash.audit.selectors import CSV_COLUMNS, FORMULA_START
 from hostup_dash.audit.services import audit_append
 from hostup_dash.hostup import AccountRoutedIpv6, HostupError, RoutedIpv6Release, RoutedIpv6State, Vps, VpsPage
 
@@ -107,9 +107,9 @@ def _export_rows(export: str, body: str) -> list:
     """The records of an export read to its end; fails if the file is cut or malformed."""
     if export == "csv":
         description, columns, *rows = csv.reader(io.StringIO(body))
-        assert description[0] == "# hostup-dash audit export" and columns == list(EXPORT_COLUMNS)
+        assert description[0] == "# hostup-dash audit export" and columns == list(CSV_COLUMNS)
         assert not [cell for cell in description if re.match(FORMULA_START, cell)]
-        assert all(len(row) == len(EXPORT_COLUMNS) for row in rows)
+        assert all(len(row) == len(CSV_COLUMNS) for row in rows)
         return rows
     header, *rows = [json.loads(line) for line in body.splitlines()]
     assert header["export"] == "hostup-dash audit"

@@ -137,7 +137,9 @@ class Place:
             moment = datetime.fromisoformat(at)
         except ValueError:
             return None
-        if moment.tzinfo is None or rank not in ("0", "1") or not key or (rank == "1" and not key.isdecimal()):
+        if moment.tzinfo is None or rank not in ("0", "1") or not key:
+            return None
+        if rank == "1" and not (key.isascii() and key.isdecimal() and int(key) < 2**63):  # a record id is a bigint
             return None
         return cls(at=moment, rank=int(rank), key=key)
 

@@ -193,3 +193,21 @@ def test_a_reconcile_record_exports_its_action_and_intent(auditor_client, trail_
 
     (reconcile,) = [line for line in lines if line.get("action") == "reconcile"]
     assert reconcile["intent_id"] == intent.id and reconcile["source"] == "dashboard"
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "x",
+        "2026-01-01T00:00:00~1~5",  # no zone
+        "2026-01-01T00:00:00+00:00~2~5",
+        "2026-01-01T00:00:00+00:00~1~99999999999999999999",
+        "2026-01-01T00:00:00+00:00~1~٣",
+        "2026-01-01T00:00:00+00:00~0~",
+    ],
+)
+def test_a_cursor_the_pager_did_not_write_gives_the_first_page(auditor_client, outside_release, cursor):
+    for name in ("older", "newer"):
+        response = auditor_client.get(reverse("audit:audit-list"), {name: cursor})
+
+        assert response.status_code == 200 and outside_release.id in response.content.decode()

@@ -84,8 +84,9 @@ def events_import() -> EventImport | None:
             run.finished_at = timezone.now()
             run.save()
             gap_note(run)
-        run.reconciled = reconcile_unknown()
-        run.save(update_fields=["reconciled"])
+        if run.status == Status.SUCCEEDED:
+            run.reconciled = reconcile_unknown()
+            run.save(update_fields=["reconciled"])
     return run
 
 
