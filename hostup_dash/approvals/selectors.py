@@ -45,6 +45,11 @@ def change_request_get(*, change_request_id: int) -> ChangeRequest | None:
     return ChangeRequest.objects.filter(id=change_request_id).first()
 
 
+def change_requests_waiting(*, vps_id: str) -> list[ChangeRequest]:
+    """A VPS's requests still waiting for a decision, for its page (the VPS's index serves it)."""
+    return list(_open().filter(vps_id=vps_id).order_by("-id"))
+
+
 def change_request_pending_count() -> int:
     """Requests waiting for a decision: one COUNT over the pending index, for the top bar."""
     return _open().count()

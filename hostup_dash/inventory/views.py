@@ -9,6 +9,7 @@ from django_htmx.http import trigger_client_event
 from hostup_dash.accounts import roles
 from hostup_dash.accounts.decorators import permission_required_audited
 from hostup_dash.approvals import emergency
+from hostup_dash.approvals import selectors as approvals_selectors
 from hostup_dash.approvals import services as approvals
 from hostup_dash.audit.models import AuditRecord
 from hostup_dash.core.errors import Refusal
@@ -94,7 +95,8 @@ def inventory_refresh(request: HtmxHttpRequest) -> HttpResponse:
 def _detail_context(vps_id: str, user, *, partial: bool, loading: bool = False, **extra) -> dict:
     # The history panel is on the full page only: after a partial, it reloads itself on IPV6_CHANGED.
     history = None
-    if not partial and user.has_perm(roles.VIEW_VPS_HISTORY):
+    may_see_history = user.has_perm(roles.VIEW_VPS_HISTORY)
+    if not partial and may_see_history:
         history = trail_selectors.vps_history(vps_id=vps_id)
     vps = selectors.vps_get(vps_id=vps_id)
     # Allocate stays offered while the state is unknown: HostUp answers it with the allocation there is, if any.
@@ -112,6 +114,8 @@ def _detail_context(vps_id: str, user, *, partial: bool, loading: bool = False, 
         # Actions that wait for a second person's approval; an admin may tick "emergency" instead.
         "needs_approval": {action: approvals.approval_is_required(action) for action in APPROVABLE},
         "can_break_glass": user.has_perm(roles.APPROVE_CHANGE),
+        # Requests carry reasons: shown to whoever may read the VPS's history.
+        "waiting": approvals_selectors.change_requests_waiting(vps_id=vps_id) if may_see_history else [],
         **extra,
     }
 

@@ -2,6 +2,7 @@
 
 import pytest
 from django.test import Client
+from django.urls import reverse
 
 from hostup_dash.approvals.models import ChangeRequest
 from hostup_dash.approvals.services import SELF_DECISION_DETAIL
@@ -250,3 +251,15 @@ def test_the_audit_page_of_the_executed_release_names_both_people(hostup, reques
 
     assert f"#{requested.id}</a>:" in page
     assert "requested by\n      alice" in page and "approved by\n      bob" in page
+
+
+@pytest.mark.django_db
+def test_the_vps_page_says_what_waits_for_approval(hostup, requested, bob_client, role_client, allocated_vps):
+    url = reverse("inventory:vps-detail", args=[allocated_vps])
+
+    panel = bob_client.get(url, **HTMX).content.decode()
+    viewers = role_client("viewer").get(url, **HTMX).content.decode()
+
+    link = reverse("approvals:request-detail", args=[requested.id])
+    assert "Release asked for by alice" in panel and link in panel
+    assert link not in viewers
