@@ -37,13 +37,22 @@ def _delivery_log_url(webhook: Webhook) -> str:
 @admin.register(Webhook)
 class WebhookAdmin(admin.ModelAdmin):
     form = WebhookForm
-    list_display = ("id", "shown_url", "shown_events", "active", "created_by", "created_at", "delivery_log")
+    list_display = (
+        "id",
+        "shown_url",
+        "shown_events",
+        "active",
+        "failing_since",
+        "created_by",
+        "created_at",
+        "delivery_log",
+    )
     list_filter = ("active",)
     list_select_related = ("created_by",)
 
     def get_readonly_fields(self, request, obj=None):
         # Pointing a webhook elsewhere is a removal and an addition, each in the audit log.
-        return ("url", "created_by", "created_at", "delivery_counts") if obj else ()
+        return ("url", "failing_since", "created_by", "created_at", "delivery_counts") if obj else ()
 
     @admin.display(description="URL")
     def shown_url(self, webhook: Webhook) -> str:

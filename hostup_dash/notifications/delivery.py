@@ -21,7 +21,7 @@ from django.db.models import F
 from django.utils import timezone
 from procrastinate.contrib.django.models import ProcrastinateJob
 
-from .models import Delivery
+from .models import Delivery, Webhook
 from .payloads import DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, USER_AGENT, signature
 from .services import delivery_lock, delivery_queue
 
@@ -32,6 +32,7 @@ Status = Delivery.Status
 RETRY_DELAY_MAX = timedelta(hours=1)
 SWEEP_BATCH = 500
 DEACTIVATED = "The webhook was switched off before this was sent."
+GAVE_UP = "Not delivered within WEBHOOK_RETRY_FOR: given up."
 
 
 def delivery_lease() -> timedelta:
@@ -55,7 +56,7 @@ def delivery_attempt(*, delivery_id: int) -> str | None:
         return None
     delivery = Delivery.objects.select_related("webhook").get(pk=delivery_id)
     if not delivery.webhook.active:
-        return _record(delivery, status=Status.FAILED, code=None, error=DEACTIVATED)
+        return _record(delivery, status=Status.FAILED, code=None, error=DEACTIVATED, tried=False)
     code, error = _post(delivery)
     if error is None:
         return _record(delivery, status=Status.DELIVERED, code=code, error="")
@@ -99,9 +100,16 @@ def _post(delivery: Delivery) -> tuple[int | None, str | None]:
 
 
 def _record(
-    delivery: Delivery, *, status: str, code: int | None, error: str, delay: timedelta | None = None
+    delivery: Delivery,
+    *,
+    status: str,
+    code: int | None,
+    error: str,
+    delay: timedelta | None = None,
+    tried: bool = True,
 ) -> str | None:
-    """Store the attempt's result, unless its lease ran out and another attempt took the row meanwhile."""
+    """Store the attempt's result, unless its lease ran out and another attempt took the row meanwhile.
+    `tried`: the receiver was asked, so its failing streak starts or ends here."""
     now = timezone.now()
     fields = {"status": status, "last_status_code": code, "last_error": error}
     if status == Status.PENDING:
@@ -111,6 +119,12 @@ def _record(
     mine = Delivery.objects.filter(pk=delivery.pk, status=Status.PENDING, attempts=delivery.attempts)
     if not mine.update(**fields):
         return None
+    if tried:
+        webhook = Webhook.objects.filter(pk=delivery.webhook_id)
+        if status == Status.DELIVERED:
+            webhook.filter(failing_since__isnull=False).update(failing_since=None)
+        else:
+            webhook.filter(failing_since__isnull=True).update(failing_since=now)
     log = logger.info if status == Status.DELIVERED else logger.warning
     log(
         "webhook delivery %s: %s",
@@ -131,20 +145,33 @@ def _record(
 
 
 def deliveries_sweep() -> int:
-    """Queue every pending delivery whose time has come and that has no job waiting or running; returns how many.
+    """Queue the pending deliveries whose time has come and that have no job waiting or running; returns how many.
 
     This queues each retry when its backoff ends, and a delivery whose job was lost before it was queued.
     A job killed mid-send is left to retry_stalled_jobs, which puts that same job back: queueing a
-    second one beside it would make that retry collide with this job's queueing lock.
+    second one beside it would make that retry collide with this job's queueing lock. Of a failing
+    webhook's deliveries one is tried at a time, the oldest due; the rest follow once it gets through.
+    Deliveries that outlived WEBHOOK_RETRY_FOR unsent are marked failed.
     """
-    due = Delivery.objects.filter(status=Status.PENDING, next_attempt_at__lte=timezone.now())
-    ids = list(due.order_by("next_attempt_at").values_list("id", flat=True)[:SWEEP_BATCH])
-    if not ids:
+    now = timezone.now()
+    Delivery.objects.filter(
+        status=Status.PENDING, created_at__lt=now - timedelta(seconds=settings.WEBHOOK_RETRY_FOR)
+    ).update(status=Status.FAILED, finished_at=now, last_error=GAVE_UP)
+    due = Delivery.objects.filter(status=Status.PENDING, next_attempt_at__lte=now).order_by("next_attempt_at")
+    rows = list(due.values_list("id", "webhook_id", "webhook__failing_since")[:SWEEP_BATCH])
+    if not rows:
         return 0
     # Few jobs are todo or doing at any time, and an index holds just those.
     busy = set(
         ProcrastinateJob.objects.filter(
-            status__in=("todo", "doing"), queueing_lock__in=[delivery_lock(delivery_id) for delivery_id in ids]
+            status__in=("todo", "doing"), queueing_lock__in=[delivery_lock(row[0]) for row in rows]
         ).values_list("queueing_lock", flat=True)
     )
-    return sum(delivery_queue(delivery_id=delivery_id) for delivery_id in ids if delivery_lock(delivery_id) not in busy)
+    tried = {webhook_id for delivery_id, webhook_id, _ in rows if delivery_lock(delivery_id) in busy}
+    queued = 0
+    for delivery_id, webhook_id, failing_since in rows:
+        if delivery_lock(delivery_id) in busy or (failing_since is not None and webhook_id in tried):
+            continue
+        tried.add(webhook_id)
+        queued += delivery_queue(delivery_id=delivery_id)
+    return queued

@@ -61,6 +61,9 @@ class Webhook(models.Model):
     # not in the admin's forms or lists, the commands' output, the logs or the audit log.
     secret = models.CharField(max_length=200, editable=False)
     active = models.BooleanField(default=True)
+    # Since when its receiver has failed every attempt (None: its last attempt was delivered). While it
+    # fails, the worker sends its deliveries one at a time, so a dead receiver holds one worker slot at most.
+    failing_since = models.DateTimeField(null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
     )

@@ -177,8 +177,9 @@ def notify(
     """
     if event not in Event.values:
         raise ValueError(UNKNOWN_EVENTS.format(names=repr(event)))
-    webhook_ids = list(Webhook.objects.filter(active=True, events__contains=[event]).values_list("id", flat=True))
-    if not webhook_ids:
+    subscribed = Webhook.objects.filter(active=True, events__contains=[event])
+    webhooks = dict(subscribed.values_list("id", "failing_since"))
+    if not webhooks:
         return 0
     notice = Notice(
         event=event,
@@ -198,10 +199,11 @@ def notify(
     )
     body = notice.body()
     with transaction.atomic():
-        rows = Delivery.objects.bulk_create(Delivery(webhook_id=pk, event=event, payload=body) for pk in webhook_ids)
+        rows = Delivery.objects.bulk_create(Delivery(webhook_id=pk, event=event, payload=body) for pk in webhooks)
         for row in rows:
-            # robust: a job that cannot be queued must not fail the committed change; the sweep queues it.
-            transaction.on_commit(partial(delivery_queue, delivery_id=row.id), robust=True)
+            if webhooks[row.webhook_id] is None:  # a failing receiver's deliveries wait for the sweep, one at a time
+                # robust: a job that cannot be queued must not fail the committed change; the sweep queues it.
+                transaction.on_commit(partial(delivery_queue, delivery_id=row.id), robust=True)
     return len(rows)
 
 

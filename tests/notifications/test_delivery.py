@@ -4,6 +4,7 @@ import hashlib
 import hmac
 import json
 import socket
+from datetime import timedelta
 
 import pytest
 from django.utils import timezone
@@ -129,3 +130,45 @@ def test_the_sweep_queues_a_due_delivery_whose_job_was_lost(webhook_for):
 
     assert delivery.deliveries_sweep() == 1
     assert delivery.deliveries_sweep() == 0  # its job waits already
+
+
+def test_a_failed_attempt_marks_the_webhook_failing_and_a_delivered_one_clears_it(receiver, webhook_for):
+    webhook = webhook_for("drift.found")
+    receiver.answers = [500]
+    queued = _queued()
+    delivery.delivery_attempt(delivery_id=queued.id)
+    webhook.refresh_from_db()
+    assert webhook.failing_since is not None
+
+    Delivery.objects.update(next_attempt_at=timezone.now())
+    assert delivery.delivery_attempt(delivery_id=queued.id) == Status.DELIVERED
+    webhook.refresh_from_db()
+    assert webhook.failing_since is None
+
+
+def test_a_failing_webhooks_deliveries_are_tried_one_at_a_time(webhook_for):
+    failing = webhook_for("drift.found")
+    failing.failing_since = timezone.now()
+    failing.save()
+    for _ in range(3):
+        services.notify("drift.found", text="A line.")
+
+    assert delivery.deliveries_sweep() == 1  # the oldest: the others wait until it gets through
+    assert delivery.deliveries_sweep() == 0  # it is still waiting for a worker
+
+
+def test_a_healthy_webhooks_due_deliveries_are_all_queued(webhook_for):
+    webhook_for("drift.found")
+    for _ in range(3):
+        services.notify("drift.found", text="A line.")
+    assert delivery.deliveries_sweep() == 3
+
+
+def test_the_sweep_gives_up_on_what_outlived_the_retry_window(settings, webhook_for):
+    settings.WEBHOOK_RETRY_FOR = 60
+    webhook_for("drift.found")
+    _queued()
+    Delivery.objects.update(created_at=timezone.now() - timedelta(seconds=61))
+
+    assert delivery.deliveries_sweep() == 0
+    assert Delivery.objects.get().status == Status.FAILED and Delivery.objects.get().last_error == delivery.GAVE_UP
