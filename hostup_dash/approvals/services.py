@@ -1,4 +1,4 @@
-"""Four-eyes approval: change requests made, decided, expired and carried out.
+"""Four-eyes approval: change requests made, decided and carried out (the worker's sweeps: sweeps.py).
 
 A request is decided under its row lock (SELECT ... FOR UPDATE): of two approvers clicking at
 once, one approves and the other is told it is decided already, so it runs once. The approved
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -27,8 +26,10 @@ from hostup_dash.core.reasons import ChangeReason
 from hostup_dash.hostup import HostupClient, HostupError, RoutedIpv6State
 from hostup_dash.inventory import selectors as inventory_selectors
 from hostup_dash.inventory import services as inventory
+from hostup_dash.inventory.services.actions import NOT_CONFIRMED
 
 from .models import ChangeRequest, seen_state_hash
+from .records import change_request_body, change_request_mark_expired, change_request_record
 
 Status = ChangeRequest.Status
 AuditAction = AuditRecord.Action
@@ -54,15 +55,15 @@ NO_SUCH_VPS_DETAIL = "This VPS is not in the inventory yet; wait for the next sy
 # Raised by the state check under the VPS's lock, caught here: nothing was sent.
 STATE_CHANGED = "state_changed"
 STATE_UNREAD = "state_unread"
+PREFIX_CHANGED_DETAIL = (
+    "The VPS changed since the request: the prefix on record is no longer {prefix}, the one the requester saw. "
+    "Nothing was sent to HostUp."
+)
 
 
 def approval_is_required(action: str) -> bool:
     """Whether `action`, asked for on a VPS page, waits for a second person (APPROVAL_REQUIRED_FOR)."""
     return action in settings.APPROVAL_REQUIRED_FOR
-
-
-def _active(prefix: str, next_hop: str) -> dict[str, str]:
-    return {"prefix": prefix, "next_hop": next_hop}
 
 
 @dataclass(frozen=True)
@@ -133,114 +134,12 @@ def change_request_create(
             seen_hash=seen_state_hash(action=action, vps_id=vps_id, prefix=prefix, next_hop=next_hop),
             expires_at=now + timedelta(seconds=settings.APPROVAL_TTL),
         )
-        body = _body(request) | {"seen": _active(prefix, next_hop), "seen_hash": request.seen_hash}
-        _record(request, actor=actor, action=AuditAction.CHANGE_REQUEST, client_ip=client_ip, body=body)
+        body = change_request_body(request) | {
+            "seen": {"prefix": prefix, "next_hop": next_hop},
+            "seen_hash": request.seen_hash,
+        }
+        change_request_record(request, actor=actor, action=AuditAction.CHANGE_REQUEST, client_ip=client_ip, body=body)
     return Requested(change_request=request, message=REQUESTED.format(id=request.id, until=request.expires_at))
-
-
-def _body(request: ChangeRequest, **extra: Any) -> dict[str, Any]:
-    """What every record of a request says: the action asked for, who asked, and until when."""
-    return {
-        "action": request.action,
-        **({"rackId": request.rack_id} if request.rack_id else {}),
-        "requested_by": request.requested_by_name,
-        "expires_at": request.expires_at.isoformat(),
-        **extra,
-    }
-
-
-def _record(
-    request: ChangeRequest,
-    *,
-    actor: AbstractBaseUser | None,
-    action: str,
-    client_ip: str | None,
-    body: dict[str, Any] | None = None,
-    outcome: str = Outcome.SUCCEEDED,
-    problem: HostupError | Refusal | None = None,
-) -> AuditRecord:
-    return audit.audit_change_record(
-        actor=actor,
-        action=action,
-        change_request_id=request.id,
-        vps_id=request.vps_id,
-        vps_name=request.vps_name,
-        request_body=body or _body(request),
-        client_ip=client_ip,
-        reason=request.reason,
-        ticket=request.ticket,
-        outcome=outcome,
-        problem=problem,
-    )
-
-
-def _expire(request: ChangeRequest) -> None:
-    """Mark a locked, overdue request expired, with its audit record (the system's: nobody decided)."""
-    request.status = Status.EXPIRED
-    request.status_detail = "Nobody decided before it expired."
-    request.save(update_fields=["status", "status_detail"])
-    _record(request, actor=None, action=AuditAction.CHANGE_EXPIRE, client_ip=None)
-
-
-def change_requests_expire() -> int:
-    """Expire every pending request past its time; returns how many. Safe on several workers at once:
-    each row is taken under its lock, and one another transaction holds is left for the next tick."""
-    expired = 0
-    while True:
-        with transaction.atomic():
-            overdue = ChangeRequest.objects.select_for_update(skip_locked=True).filter(
-                status=Status.PENDING, expires_at__lte=timezone.now()
-            )
-            request = overdue.order_by("expires_at").first()
-            if request is None:
-                return expired
-            _expire(request)
-        expired += 1
-
-
-# An approved request is carried out by its approver's click within seconds; one still "approved" this
-# long after was cut off (the web process died) and is settled from the audit log by the worker.
-INTERRUPTED_AFTER = timedelta(minutes=10)
-# How the executed action's outcome record ends the request.
-OUTCOME_STATUS = {Outcome.SUCCEEDED: Status.EXECUTED, Outcome.FAILED: Status.FAILED, Outcome.UNKNOWN: Status.UNKNOWN}
-
-
-def change_requests_settle() -> int:
-    """End approved requests whose execution was cut off: by their action's outcome record when the action
-    was sent (unknown while it has none), failed when it never was. Never sends anything. Returns how many."""
-    settled = 0
-    while True:
-        with transaction.atomic():
-            cut_off = ChangeRequest.objects.select_for_update(skip_locked=True).filter(
-                status=Status.APPROVED, decided_at__lte=timezone.now() - INTERRUPTED_AFTER
-            )
-            request = cut_off.order_by("decided_at").first()
-            if request is None:
-                return settled
-            records = AuditRecord.objects.filter(vps_id=request.vps_id, change_request_id=request.id)
-            intent = records.filter(action=request.action, outcome=Outcome.PENDING).first()
-            outcome = records.filter(intent=intent).order_by("-id").first() if intent else None
-            if intent is None:
-                request.status, record_outcome = Status.FAILED, Outcome.FAILED
-                request.status_detail = (
-                    "Cut off after the approval, before anything was sent; ask again if still needed."
-                )
-            else:
-                record_outcome = outcome.outcome if outcome else Outcome.UNKNOWN
-                request.status = OUTCOME_STATUS.get(record_outcome, Status.UNKNOWN)
-                request.outcome_record_id = outcome.id if outcome else None
-                request.status_detail = "Cut off after the action was sent; its outcome is in the audit log."
-            request.save(update_fields=["status", "status_detail", "outcome_record_id"])
-            body = _body(request, approved_by=request.decided_by_name)
-            _record(
-                request,
-                actor=None,
-                action=AuditAction.CHANGE_EXECUTE,
-                client_ip=None,
-                body=body,
-                outcome=record_outcome,
-            )
-        settled += 1
 
 
 def _decision_problem(request: ChangeRequest, actor: AbstractBaseUser) -> Refusal | None:
@@ -267,7 +166,7 @@ def _decide(*, actor: AbstractBaseUser, change_request_id: int, client_ip: str |
             problem: Refusal | None = Refusal(code=NOT_FOUND, title="Not found", detail=NOT_FOUND_DETAIL, status=404)
         else:
             if request.is_expired and request.status == Status.PENDING:
-                _expire(request)  # the job has not come round yet; it would find it expired too
+                change_request_mark_expired(request)  # the job has not come round yet; it would find it expired too
             problem = _decision_problem(request, actor)
             if problem is None:
                 request.status = to
@@ -276,7 +175,7 @@ def _decide(*, actor: AbstractBaseUser, change_request_id: int, client_ip: str |
                 request.decided_by_role = user_role(actor)
                 request.decided_at = timezone.now()
                 request.save(update_fields=["status", "decided_by", "decided_by_name", "decided_by_role", "decided_at"])
-                _record(request, actor=actor, action=action, client_ip=client_ip)
+                change_request_record(request, actor=actor, action=action, client_ip=client_ip)
     if problem is not None:  # recorded after the decision's transaction, which an expiry may have needed
         audit.audit_refusal_record(
             actor=actor,
@@ -363,11 +262,14 @@ def _execute(request: ChangeRequest, *, actor: AbstractBaseUser, client_ip: str 
         result = _run(request, actor=actor, client_ip=client_ip)
     except Refusal as refusal:
         problem = refusal
-        if refusal.code == STATE_CHANGED:
-            status, action, record_outcome = Status.INVALIDATED, AuditAction.CHANGE_INVALIDATE, Outcome.SUCCEEDED
-        else:  # the VPS busy, the state unreadable, the input refused: nothing was sent
-            status, action, record_outcome = Status.FAILED, AuditAction.CHANGE_EXECUTE, Outcome.REFUSED
         request.status_detail = refusal.detail or refusal.title
+        # The typed prefix no longer matching the one on record is the VPS having changed, too.
+        if refusal.code in (STATE_CHANGED, NOT_CONFIRMED):
+            status, action, record_outcome = Status.INVALIDATED, AuditAction.CHANGE_INVALIDATE, Outcome.SUCCEEDED
+            if refusal.code == NOT_CONFIRMED:
+                request.status_detail = PREFIX_CHANGED_DETAIL.format(prefix=request.seen_prefix)
+        else:  # the VPS busy, the state unreadable: nothing was sent
+            status, action, record_outcome = Status.FAILED, AuditAction.CHANGE_EXECUTE, Outcome.REFUSED
     except HostupError as failure:
         problem = failure
         unknown = failure.is_outcome_unknown
@@ -381,10 +283,10 @@ def _execute(request: ChangeRequest, *, actor: AbstractBaseUser, client_ip: str 
     request.status = status
     with transaction.atomic():
         request.save(update_fields=["status", "status_detail", "outcome_record_id"])
-        body = _body(request, approved_by=request.decided_by_name)
+        body = change_request_body(request, approved_by=request.decided_by_name)
         if request.outcome_record_id:
             body["outcome_record"] = request.outcome_record_id
-        _record(
+        change_request_record(
             request, actor=actor, action=action, client_ip=client_ip, body=body, outcome=record_outcome, problem=problem
         )
     return request

@@ -8,7 +8,7 @@ in the list and the audit log.
 
 from procrastinate.contrib.django import app
 
-from . import services
+from . import sweeps
 
 APPROVALS_QUEUE = "approvals"
 EXPIRE_TICK = "change_requests_expire"
@@ -17,5 +17,5 @@ EXPIRE_TICK = "change_requests_expire"
 @app.periodic(cron="* * * * * */10", periodic_id="change-requests-expire")
 @app.task(name=EXPIRE_TICK, queue=APPROVALS_QUEUE, queueing_lock=EXPIRE_TICK)
 def change_requests_expire(timestamp: int) -> None:
-    services.change_requests_expire()
-    services.change_requests_settle()
+    sweeps.change_requests_expire()
+    sweeps.change_requests_settle()

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from hostup_dash.approvals import selectors, services
+from hostup_dash.approvals import selectors, sweeps
 from hostup_dash.approvals.models import ChangeRequest
 from hostup_dash.audit.models import AuditRecord
 from hostup_dash.inventory.services import ipv6_release
@@ -86,7 +86,7 @@ def _cut_off(change: ChangeRequest, decider) -> None:
         status=Status.APPROVED,
         decided_by=decider,
         decided_by_name=decider.username,
-        decided_at=timezone.now() - services.INTERRUPTED_AFTER - timedelta(minutes=1),
+        decided_at=timezone.now() - sweeps.INTERRUPTED_AFTER - timedelta(minutes=1),
     )
 
 
@@ -94,7 +94,7 @@ def _cut_off(change: ChangeRequest, decider) -> None:
 def test_an_approval_cut_off_before_sending_is_settled_as_failed(hostup, requested, bob, allocated_vps):
     _cut_off(requested, bob)
 
-    assert services.change_requests_settle() == 1
+    assert sweeps.change_requests_settle() == 1
 
     requested.refresh_from_db()
     assert requested.status == Status.FAILED and "before anything was sent" in requested.status_detail
@@ -114,7 +114,7 @@ def test_an_approval_cut_off_after_sending_is_settled_from_the_actions_outcome(h
     )
     _cut_off(requested, bob)
 
-    services.change_requests_settle()
+    sweeps.change_requests_settle()
 
     requested.refresh_from_db()
     assert (requested.status, requested.outcome_record_id) == (Status.EXECUTED, result.record.id)
@@ -125,4 +125,4 @@ def test_an_approval_cut_off_after_sending_is_settled_from_the_actions_outcome(h
 def test_an_approval_still_running_is_left_alone(requested, bob):
     ChangeRequest.objects.filter(id=requested.id).update(status=Status.APPROVED, decided_at=timezone.now())
 
-    assert services.change_requests_settle() == 0
+    assert sweeps.change_requests_settle() == 0

@@ -8,6 +8,7 @@ from hostup_dash.approvals.models import ChangeRequest
 from hostup_dash.approvals.services import SELF_DECISION_DETAIL
 from hostup_dash.audit.models import AuditRecord
 from hostup_dash.core.clients import hostup_client
+from hostup_dash.inventory.models import VpsSnapshot
 from tests.factories import AUTH_ACTIONS, action_trail, release_form, run_together
 
 from .conftest import HTMX, decision_url, deletes, release_url
@@ -263,3 +264,16 @@ def test_the_vps_page_says_what_waits_for_approval(hostup, requested, bob_client
     link = reverse("approvals:request-detail", args=[requested.id])
     assert "Release asked for by alice" in panel and link in panel
     assert link not in viewers
+
+
+@pytest.mark.django_db
+def test_a_new_prefix_on_record_invalidates_the_request(hostup, requested, bob_client, allocated_vps):
+    # The state pass has meanwhile stored another prefix for the VPS (released and allocated again outside).
+    VpsSnapshot.objects.filter(vps_id=allocated_vps).update(routed_prefix="2001:db8:ffff::/64")
+
+    bob_client.post(decision_url("approve", requested), **HTMX)
+
+    requested.refresh_from_db()
+    assert requested.status == Status.INVALIDATED
+    assert f"no longer {requested.seen_prefix}" in requested.status_detail
+    assert deletes(hostup, allocated_vps) == []
