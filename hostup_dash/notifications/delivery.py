@@ -125,6 +125,11 @@ def _record(
             webhook.filter(failing_since__isnull=False).update(failing_since=None)
         else:
             webhook.filter(failing_since__isnull=True).update(failing_since=now)
+    if tried and status == Status.PENDING:
+        # The receiver is down for its other deliveries too: they wait as long (one schedule per webhook).
+        Delivery.objects.filter(
+            webhook_id=delivery.webhook_id, status=Status.PENDING, next_attempt_at__lt=fields["next_attempt_at"]
+        ).exclude(pk=delivery.pk).update(next_attempt_at=fields["next_attempt_at"])
     log = logger.info if status == Status.DELIVERED else logger.warning
     log(
         "webhook delivery %s: %s",
@@ -157,7 +162,7 @@ def deliveries_sweep() -> int:
     Delivery.objects.filter(
         status=Status.PENDING, created_at__lt=now - timedelta(seconds=settings.WEBHOOK_RETRY_FOR)
     ).update(status=Status.FAILED, finished_at=now, last_error=GAVE_UP)
-    due = Delivery.objects.filter(status=Status.PENDING, next_attempt_at__lte=now).order_by("next_attempt_at")
+    due = Delivery.objects.filter(status=Status.PENDING, next_attempt_at__lte=now).order_by("next_attempt_at", "id")
     rows = list(due.values_list("id", "webhook_id", "webhook__failing_since")[:SWEEP_BATCH])
     if not rows:
         return 0

@@ -17,6 +17,7 @@ from pathlib import Path
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from hostup_dash.accounts.roles import user_role
@@ -198,13 +199,25 @@ def notify(
         audit_record=audit_record,
     )
     body = notice.body()
+    waits = _failing_queues_end([pk for pk, since in webhooks.items() if since is not None])
     with transaction.atomic():
-        rows = Delivery.objects.bulk_create(Delivery(webhook_id=pk, event=event, payload=body) for pk in webhooks)
+        rows = Delivery.objects.bulk_create(
+            Delivery(webhook_id=pk, event=event, payload=body, next_attempt_at=waits.get(pk) or timezone.now())
+            for pk in webhooks
+        )
         for row in rows:
             if webhooks[row.webhook_id] is None:  # a failing receiver's deliveries wait for the sweep, one at a time
                 # robust: a job that cannot be queued must not fail the committed change; the sweep queues it.
                 transaction.on_commit(partial(delivery_queue, delivery_id=row.id), robust=True)
     return len(rows)
+
+
+def _failing_queues_end(webhook_ids: list[int]) -> dict[int, datetime]:
+    """When each failing webhook's deliveries are next tried: a new one joins that queue, not ahead of it."""
+    if not webhook_ids:
+        return {}
+    pending = Delivery.objects.filter(webhook_id__in=webhook_ids, status=Delivery.Status.PENDING)
+    return dict(pending.values("webhook_id").annotate(at=Max("next_attempt_at")).values_list("webhook_id", "at"))
 
 
 def _text_made(event: str, *, actor: str, action: str, vps: str, outcome: str) -> str:

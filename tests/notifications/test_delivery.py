@@ -172,3 +172,21 @@ def test_the_sweep_gives_up_on_what_outlived_the_retry_window(settings, webhook_
 
     assert delivery.deliveries_sweep() == 0
     assert Delivery.objects.get().status == Status.FAILED and Delivery.objects.get().last_error == delivery.GAVE_UP
+
+
+def test_a_failed_attempt_holds_back_the_webhooks_other_deliveries_and_new_ones_join_them(
+    settings, receiver, webhook_for
+):
+    settings.WEBHOOK_RETRY_DELAY = 30
+    webhook_for("drift.found")
+    receiver.answers = [500]
+    services.notify("drift.found", text="first")
+    services.notify("drift.found", text="second")
+    first, second = Delivery.objects.order_by("id")
+
+    delivery.delivery_attempt(delivery_id=first.id)
+    services.notify("drift.found", text="third, while the receiver fails")
+
+    first.refresh_from_db()
+    assert set(Delivery.objects.values_list("next_attempt_at", flat=True)) == {first.next_attempt_at}
+    assert delivery.deliveries_sweep() == 0  # nothing of this webhook is due before the backoff ends
