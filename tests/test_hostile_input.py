@@ -18,7 +18,9 @@ from hostup_dash.audit.forms import AuditFilterForm
 from hostup_dash.audit.models import AuditRecord
 from hostup_dash.audit.selectors import CSV_COLUMNS, FORMULA_START
 from hostup_dash.audit.services import audit_append
-from hostup_dash.hostup import AccountRoutedIpv6, HostupError, RoutedIpv6Release, RoutedIpv6State, Vps, VpsPage
+from hostup_dash.hostup import HostupError, RoutedIpv6Release, RoutedIpv6State, Vps, VpsPage
+from hostup_dash.hostup.account_routes import AccountRoutes, PoolRelease
+from hostup_dash.hostup.audit_log import AuditEvent, AuditEventPage
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
@@ -40,7 +42,7 @@ near_state = st.fixed_dictionaries(
 hostile_text = st.text(max_size=80) | st.sampled_from(
     ["<script>alert(1)</script>", "' OR 1=1 --", "\x00", "%00", "../../etc/passwd", "a" * 5000, "2001:db8::/64\n"]
 )
-PARSERS = [Vps, VpsPage, RoutedIpv6State, RoutedIpv6Release, AccountRoutedIpv6]
+PARSERS = [Vps, VpsPage, RoutedIpv6State, RoutedIpv6Release, AccountRoutes, PoolRelease, AuditEvent, AuditEventPage]
 SLOW = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
