@@ -20,6 +20,7 @@ from hostup_dash.audit.selectors import (
     AuditFilters,
     Source,
     _defused,
+    _first_id_at_or_after,
     audit_filtered,
     audit_for_vps,
 )
@@ -33,6 +34,8 @@ SHARED_FILTERS = {"source", "vps", "date_from", "date_to"}
 DASHBOARD, HOSTUP = 1, 0  # each side's rank among entries at the same instant (newest first: ours first)
 CURSOR_SEPARATOR = "~"
 RECENT_GAPS = 5
+# Imports missed in a row before /audit/ says none are running.
+STALE_AFTER_RUNS = 3
 # The words a killed run's row is closed with (services.imports): not a reason imports are failing.
 IMPORT_ABANDONED = (
     "The worker stopped during this import (killed, or its host went away); the next import reads it again."
@@ -68,6 +71,11 @@ class TrailStatus:
             return "HostUp's audit log has not been imported yet: the worker imports it every few minutes."
         if last.status == EventImport.Status.FAILED and last.message != IMPORT_ABANDONED:
             return f"HostUp's side of the trail is not being imported: {last.message}"
+        if timezone.now() - last.started_at > STALE_AFTER_RUNS * timedelta(seconds=settings.HOSTUP_EVENTS_EVERY):
+            return (
+                f"HostUp's side of the trail is not being imported: the last import began at "
+                f"{last.started_at:%Y-%m-%d %H:%M} UTC and none has run since (is the worker running?)."
+            )
         return ""
 
     @cached_property
@@ -144,20 +152,27 @@ class Place:
         return cls(at=moment, rank=int(rank), key=key)
 
 
-def _beyond(place: Place, *, rank: int, time_field: str, older: bool) -> Q:
-    """The entries of one side (`rank`) past `place`: older ones, or newer ones.
+def _events_past(place: Place, *, older: bool) -> Q:
+    """The events past `place`, older or newer. At one instant our entry ranks newer than HostUp's.
 
     The outer bound on the time alone lets PostgreSQL start its index scan there.
     """
-    direction = "lt" if older else "gt"
-    bound = Q(**{f"{time_field}__{direction}e": place.at})
-    strictly = Q(**{f"{time_field}__{direction}": place.at})
-    if rank == place.rank:
-        key = int(place.key) if rank == DASHBOARD else place.key
-        return bound & (strictly | Q(**{time_field: place.at, f"id__{direction}": key}))
-    # At the same instant the dashboard's entry comes first (newer) and HostUp's after it.
-    same_instant_past = (rank == HOSTUP) if older else (rank == DASHBOARD)
-    return bound if same_instant_past else strictly
+    way = "lt" if older else "gt"
+    bound, strictly = Q(**{f"occurred_at__{way}e": place.at}), Q(**{f"occurred_at__{way}": place.at})
+    if place.rank == HOSTUP:
+        return bound & (strictly | Q(occurred_at=place.at, **{f"id__{way}": place.key}))
+    return bound if older else strictly
+
+
+def _records_past(place: Place, *, older: bool) -> Q:
+    """Our records past `place`, as an id range: ids grow with time (appends are serialised, audit.services),
+    so the id index serves every page, and HostUp's instant becomes the first id at or after it."""
+    if place.rank == DASHBOARD:
+        return Q(id__lt=int(place.key)) if older else Q(id__gt=int(place.key))
+    first = _first_id_at_or_after(place.at)
+    if first is None:  # nothing of ours at or after that instant
+        return Q() if older else Q(pk__in=[])
+    return Q(id__lt=first) if older else Q(id__gte=first)
 
 
 @dataclass(frozen=True)
@@ -169,11 +184,11 @@ class TimelinePage:
     newer_param: str = "newer"
 
 
-def _side(rows: QuerySet, *, rank: int, time_field: str, place: Place | None, older: bool, size: int) -> QuerySet:
-    if place is not None:
-        rows = rows.filter(_beyond(place, rank=rank, time_field=time_field, older=older))
+def _page_of(rows: QuerySet, *, time_field: str, older: bool, size: int) -> QuerySet:
+    """At most `size` entries of one side, nearest first: our records by id (ids follow time), events by time."""
     way = "-" if older else ""
-    return rows.order_by(f"{way}{time_field}", f"{way}id").values_list(time_field, "id")[:size]
+    order = [f"{way}id"] if time_field == "created_at" else [f"{way}{time_field}", f"{way}id"]
+    return rows.order_by(*order).values_list(time_field, "id")[:size]
 
 
 def timeline_page(filters: AuditFilters, *, older: str = "", newer: str = "", size: int = PAGE_SIZE) -> TimelinePage:
@@ -182,29 +197,13 @@ def timeline_page(filters: AuditFilters, *, older: str = "", newer: str = "", si
     pager gives the first page."""
     place = Place.parse(newer or older) if (newer or older) else None
     going_older = not (newer and place)
+    records, events = audit_filtered(filters), events_filtered(filters)
+    if place is not None:
+        records = records.filter(_records_past(place, older=going_older))
+        events = events.filter(_events_past(place, older=going_older))
     sides = [
-        (
-            DASHBOARD,
-            _side(
-                audit_filtered(filters),
-                rank=DASHBOARD,
-                time_field="created_at",
-                place=place,
-                older=going_older,
-                size=size + 1,
-            ),
-        ),
-        (
-            HOSTUP,
-            _side(
-                events_filtered(filters),
-                rank=HOSTUP,
-                time_field="occurred_at",
-                place=place,
-                older=going_older,
-                size=size + 1,
-            ),
-        ),
+        (DASHBOARD, _page_of(records, time_field="created_at", older=going_older, size=size + 1)),
+        (HOSTUP, _page_of(events, time_field="occurred_at", older=going_older, size=size + 1)),
     ]
     places = sorted(
         (Place(at=at, rank=rank, key=str(key)) for rank, rows in sides for at, key in rows),

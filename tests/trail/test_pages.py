@@ -16,7 +16,7 @@ from hostup_dash.audit.selectors import CSV_COLUMNS
 from hostup_dash.checkpoints import offline
 from hostup_dash.inventory import services as inventory
 from hostup_dash.trail import services
-from hostup_dash.trail.models import HostupEvent
+from hostup_dash.trail.models import EventImport, HostupEvent
 from hostup_dash.trail.services.imports import SCOPE_MISSING
 from tests.trail.conftest import settle
 
@@ -119,6 +119,11 @@ def test_timeline_pages_through_both_sides_newest_first(auditor_client, trail_ho
             break
         query = {"vps": allocated_vps, "older": unquote(page.split("&amp;older=")[1].split('"')[0])}
     assert seen == [key for _, key in expected] and pages == 2
+    newer = unquote(page.split("&amp;newer=")[1].split('"')[0])  # back from the last page
+    back = auditor_client.get(reverse("audit:audit-list"), {"vps": allocated_vps, "newer": newer}).content.decode()
+    first_page = [key for _, key in expected][:50]
+    assert [key for key in first_page if (f'href="{key}"' if key.startswith("/") else f">{key}<") in back] == first_page
+    assert "&amp;newer=" not in back
 
 
 def test_vps_page_history_marks_the_outside_change(operator_client, outside_release):
@@ -211,3 +216,13 @@ def test_a_cursor_the_pager_did_not_write_gives_the_first_page(auditor_client, o
         response = auditor_client.get(reverse("audit:audit-list"), {name: cursor})
 
         assert response.status_code == 200 and outside_release.id in response.content.decode()
+
+
+def test_audit_says_when_no_import_has_run_for_a_while(auditor_client, trail_hostup, settings):
+    services.events_import()
+    settings.HOSTUP_EVENTS_EVERY = 1
+    EventImport.objects.update(started_at=timezone.now() - timedelta(seconds=5))
+
+    page = auditor_client.get(reverse("audit:audit-list")).content.decode()
+
+    assert "none has run since (is the worker running?)" in page
