@@ -54,7 +54,9 @@ def delivery_attempt(*, delivery_id: int) -> str | None:
     )
     if not taken:
         return None
-    delivery = Delivery.objects.select_related("webhook").get(pk=delivery_id)
+    delivery = Delivery.objects.select_related("webhook").filter(pk=delivery_id).first()
+    if delivery is None:  # its webhook was removed a moment ago
+        return None
     if not delivery.webhook.active:
         return _record(delivery, status=Status.FAILED, code=None, error=DEACTIVATED, tried=False)
     code, error = _post(delivery)
