@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from .errors import FieldError, InvalidRequest
@@ -68,7 +69,7 @@ class PoolRoute:
     allocated_at: datetime | None
     can_delete: Gate | None
 
-    @property
+    @cached_property  # parsed once: a pool may hold thousands of routes, each read several times per page
     def network(self) -> ipaddress.IPv6Network | None:
         return _network(self.prefix)
 
@@ -97,7 +98,7 @@ class RoutePool:
     allocated_at: datetime | None
     routes: tuple[PoolRoute, ...]
 
-    @property
+    @cached_property
     def network(self) -> ipaddress.IPv6Network | None:
         return _network(self.parent_cidr)
 

@@ -22,7 +22,7 @@ from hostup_dash.hostup.account_routes import (
 )
 from hostup_dash.inventory.models import VpsSnapshot
 
-from .usage import next_free, overlapping_route, route_networks
+from .usage import next_free, overlapping_route
 from .writes import AccountWrite, AccountWriteResult, run_account_write, snapshot_routes_store
 
 Action = AuditRecord.Action
@@ -94,7 +94,7 @@ def route_create(
             whose = clash.vps_name or clash.vps_id or "a VPS"
             detail = f"{network} overlaps the route {clash.prefix} to {whose}."
             found.append(FieldError(pointer="/prefix", detail=detail, code="overlaps"))
-        elif network is None and parent is not None and next_free(parent, prefix_length, route_networks(pool)) is None:
+        elif network is None and parent is not None and next_free(pool, prefix_length) is None:
             detail = f"The pool {parent} has no free /{prefix_length} left."
             found.append(FieldError(pointer="/prefixLength", detail=detail, code="exhausted"))
         if found:

@@ -7,6 +7,7 @@ pool, is shown as sent and left out of the sums.
 from __future__ import annotations
 
 import ipaddress
+from collections import Counter
 from dataclasses import dataclass
 
 from hostup_dash.hostup.account_routes import ROUTE_PREFIX_LENGTHS, PoolRoute, RoutePool
@@ -37,28 +38,44 @@ class PoolUsage:
         return "; ".join([used, *free]) if free else f"{used}; no prefix is free"
 
 
-def route_networks(pool: RoutePool) -> list[ipaddress.IPv6Network]:
-    """The pool's routes as networks inside it, in address order (unparseable ones left out)."""
+@dataclass(frozen=True)
+class _Span:
+    """A route inside its pool as integers: first and last address, and its length."""
+
+    first: int
+    last: int
+    length: int
+
+
+def _spans(pool: RoutePool) -> list[_Span]:
+    """The pool's routes inside it, in address order (unparseable ones left out). Integers, not
+    IPv6Network: a full pool has 65,536 routes and this runs on every page and every click."""
     parent = pool.network
-    networks = [route.network for route in pool.routes]
-    inside = [net for net in networks if net is not None and parent is not None and net.subnet_of(parent)]
-    return sorted(inside, key=lambda net: int(net.network_address))
+    if parent is None:
+        return []
+    low, high = int(parent.network_address), int(parent.broadcast_address)
+    spans = []
+    for net in (route.network for route in pool.routes):
+        if net is not None and low <= (first := int(net.network_address)) and first + net.num_addresses - 1 <= high:
+            spans.append(_Span(first, first + net.num_addresses - 1, net.prefixlen))
+    return sorted(spans, key=lambda span: span.first)
 
 
-def next_free(
-    parent: ipaddress.IPv6Network, length: int, taken: list[ipaddress.IPv6Network]
-) -> ipaddress.IPv6Network | None:
-    """The lowest aligned /length of `parent` clear of every network in `taken` (sorted by address)."""
+def next_free(pool: RoutePool, length: int, spans: list[_Span] | None = None) -> ipaddress.IPv6Network | None:
+    """The lowest aligned /length of the pool clear of every route: one walk through the routes in
+    address order, never a search over candidates."""
+    parent = pool.network
+    if parent is None or length < parent.prefixlen:
+        return None
     size = 1 << (128 - length)
-    end = int(parent.broadcast_address) + 1
     cursor = int(parent.network_address)
-    for net in taken:
+    for span in _spans(pool) if spans is None else spans:
         aligned = -(-cursor // size) * size
-        if aligned + size <= int(net.network_address):
+        if aligned + size <= span.first:
             break  # the gap before this route holds one
-        cursor = max(cursor, int(net.broadcast_address) + 1)
+        cursor = max(cursor, span.last + 1)
     aligned = -(-cursor // size) * size
-    return ipaddress.IPv6Network((aligned, length)) if aligned + size <= end else None
+    return ipaddress.IPv6Network((aligned, length)) if aligned + size <= int(parent.broadcast_address) + 1 else None
 
 
 def overlapping_route(pool: RoutePool, prefix: ipaddress.IPv6Network) -> PoolRoute | None:
@@ -71,14 +88,11 @@ def pool_usage(pool: RoutePool) -> PoolUsage | None:
     parent = pool.network
     if parent is None or parent.prefixlen > UNIT_LENGTH:
         return None
-    taken = route_networks(pool)
-    units = sum(1 << (UNIT_LENGTH - min(net.prefixlen, UNIT_LENGTH)) for net in taken)
+    spans = _spans(pool)
+    units = sum(1 << (UNIT_LENGTH - min(span.length, UNIT_LENGTH)) for span in spans)
+    by_length = Counter(span.length for span in spans)
     lengths = tuple(
-        LengthUsage(
-            length=length,
-            routes=sum(1 for net in taken if net.prefixlen == length),
-            next_free=next_free(parent, length, taken) if length >= parent.prefixlen else None,
-        )
+        LengthUsage(length=length, routes=by_length[length], next_free=next_free(pool, length, spans))
         for length in ROUTE_PREFIX_LENGTHS
     )
     return PoolUsage(pool=pool, units_used=units, units_total=1 << (UNIT_LENGTH - parent.prefixlen), lengths=lengths)

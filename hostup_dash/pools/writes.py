@@ -36,7 +36,28 @@ ACCOUNT_LOCK = "account-routes"
 ACCOUNT_BUSY = "account_busy"
 ACCOUNT_BUSY_DETAIL = "Another change to the account's routes is still running. Wait for it to finish, then try again."
 INVALID_INPUT = "invalid_input"
-STATE_UNREADABLE = "Not sent: the account's routed IPv6 could not be read first"
+NOT_SENT = "Nothing was sent: the account's routed IPv6 could not be read first."
+
+
+class NotSent(HostupError):
+    """HostUp's failure on the state read before a write. The write never left, so its outcome is known
+    (nothing happened) whatever the read's own failure (a timeout, a 502) would say of a write."""
+
+    @classmethod
+    def of(cls, read: HostupError) -> NotSent:
+        return cls(
+            code=read.code,
+            title=read.title,
+            detail=f"{NOT_SENT} {read.detail}".strip(),
+            status=read.status,
+            request_id=read.request_id,
+            retry_after=read.retry_after,
+            required_scopes=read.required_scopes,
+        )
+
+    @property
+    def is_outcome_unknown(self) -> bool:
+        return False
 
 
 @dataclass(frozen=True)
@@ -150,16 +171,17 @@ def run_account_write(
 def _planned(
     client: HostupClient, plan: Callable[[AccountRoutes], AccountWrite], refusal: dict[str, Any]
 ) -> AccountWrite:
-    """Read the account state and check the write against it; an unreadable state or a failed check is a refusal."""
+    """Read the account state and check the write against it; an unreadable state or a failed check is a refusal.
+    Raises Refusal, or NotSent when the read failed."""
     try:
         state = client.get_account_routes()
     except HostupError as problem:
         words = " — ".join(part for part in (problem.title, problem.detail) if part)
         audit.audit_refusal_record(
             **refusal,
-            problem=Refusal(code=problem.code, title=STATE_UNREADABLE, detail=words, status=problem_status(problem)),
+            problem=Refusal(code=problem.code, title=NOT_SENT, detail=words, status=problem_status(problem)),
         )
-        raise
+        raise NotSent.of(problem) from problem
     try:
         return plan(state)
     except Refusal as problem:

@@ -118,7 +118,9 @@ def test_an_unreadable_account_state_is_a_refusal_and_nothing_is_written(hostup,
 
     assert raised.value.status == 500
     assert action_trail() == [("pool_allocate", Outcome.REFUSED)]
-    assert last_record().problem_detail.startswith("Not sent: the account's routed IPv6 could not be read first")
+    assert last_record().problem_detail.startswith(
+        "Nothing was sent: the account's routed IPv6 could not be read first."
+    )
     assert account_writes(hostup) == []
 
 

@@ -302,3 +302,19 @@ def test_vps_detail_page_loads_the_account_routes_panel(hostup, viewer_client):
     page = viewer_client.get(reverse("inventory:vps-detail", args=[vps_id])).content.decode()
 
     assert f'hx-get="{reverse("pools:vps-routes", args=[vps_id])}"' in page
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", ["bad_gateway", "malformed"])
+def test_a_failed_read_before_the_write_says_nothing_was_sent(hostup, operator_client, kind):
+    url, data = _request_for("pools:route-create", hostup)
+    hostup.fail_next(kind, path_prefix="/api/v2/routed-ipv6", count=5)  # the read and its retries
+
+    response = operator_client.post(url, data, **HTMX)
+
+    page = response.content.decode()
+    assert response.status_code == 502
+    assert "Nothing was sent: the account&#x27;s routed IPv6 could not be read first." in page
+    assert "The outcome is unknown" not in page
+    assert account_writes(hostup) == []
+    assert action_trail() == [("route_create", Outcome.REFUSED)]
