@@ -180,7 +180,8 @@ LOGOUT_REDIRECT_URL = "login"
 # Endpoints and keys come from the issuer's /.well-known/openid-configuration, read on first use.
 OIDC_ISSUER = env.str("OIDC_ISSUER", default="")
 OIDC_CLIENT_ID = env.str("OIDC_CLIENT_ID", default="")
-OIDC_CLIENT_SECRET = env.str("OIDC_CLIENT_SECRET", default="")  # or OIDC_CLIENT_SECRET_FILE
+# Or OIDC_CLIENT_SECRET_FILE; stripped, as a secret file usually ends with a newline the provider would refuse.
+OIDC_CLIENT_SECRET = env.str("OIDC_CLIENT_SECRET", default="").strip()
 OIDC_SCOPES = env.str("OIDC_SCOPES", default="openid email profile")
 OIDC_ROLE_CLAIM = env.str("OIDC_ROLE_CLAIM", default="groups")
 # Provider group -> role, e.g. ops-admins=admin,ops=operator,security=auditor,staff=viewer

@@ -57,14 +57,11 @@ class OidcBackend(OIDCAuthenticationBackend):
         try:
             return super().authenticate(request, **kwargs)
         except ProviderUnavailable as error:
-            raise SsoRefused(
-                PROVIDER_UNREACHABLE,
-                PROVIDER_UNREACHABLE_MESSAGE.format(provider=provider),
-                status=502,
-                details={"error": str(error)[:300]},
-            ) from error
+            raise _unreachable(provider, error) from error
         except requests.RequestException as error:
-            code = _oauth_error(error)
+            if error.response is None:  # no answer in time, or none at all
+                raise _unreachable(provider, error) from error
+            code = _oauth_error(error.response)
             raise SsoRefused(
                 TOKEN_EXCHANGE_FAILED,
                 TOKEN_EXCHANGE_MESSAGE.format(provider=provider, error=code),
@@ -100,12 +97,20 @@ class OidcBackend(OIDCAuthenticationBackend):
         except jwt.InvalidTokenError as error:
             raise SuspiciousOperation(f"The ID token was refused: {error}") from error
 
+    def get_token(self, payload):
+        token_info = super().get_token(payload)
+        if not isinstance(token_info, dict):
+            raise SuspiciousOperation("The token endpoint's answer is not a JSON object.")
+        return token_info
+
     def get_or_create_user(self, access_token, id_token, payload):
         claims = dict(payload)
         if self.OIDC_OP_USER_ENDPOINT:
             userinfo = self.get_userinfo(access_token, id_token, payload)
-            if str(userinfo.get("sub")) != str(payload["sub"]):
-                raise SuspiciousOperation("The userinfo answer is about another sub than the ID token.")
+            # SsoRefused, not SuspiciousOperation: the library would swallow that here and only log it.
+            if not isinstance(userinfo, dict) or str(userinfo.get("sub")) != str(payload["sub"]):
+                mismatch = "The userinfo answer is not about the ID token's sub."
+                raise SsoRefused(BAD_TOKEN, BAD_TOKEN_MESSAGE, details={"error": mismatch})
             # The signed ID token wins where both name a claim.
             claims = {**userinfo, **payload}
         login = services.sso_user_sync(claims=claims, client_ip=client_ip(self.request))
@@ -117,15 +122,24 @@ class OidcBackend(OIDCAuthenticationBackend):
         return ModelBackend.get_user(self, user_id) if sso_enabled() else None
 
 
-def _oauth_error(error: requests.RequestException) -> str:
-    """The OAuth error code of a refused token request ("invalid_grant"), or what went wrong on the way."""
-    response = error.response
-    if response is None:
-        return type(error).__name__
+def _unreachable(provider: str, error: Exception) -> SsoRefused:
+    return SsoRefused(
+        PROVIDER_UNREACHABLE,
+        PROVIDER_UNREACHABLE_MESSAGE.format(provider=provider),
+        status=502,
+        details={"error": str(error)[:300]},
+    )
+
+
+def _oauth_error(response: requests.Response) -> str:
+    """The OAuth error code of a refused token or userinfo request ("invalid_grant"), or its HTTP status."""
     try:
-        return str(response.json().get("error", response.status_code))[:100]
+        answer = response.json()
     except ValueError:
-        return f"HTTP {response.status_code}"
+        answer = None
+    if isinstance(answer, dict) and isinstance(answer.get("error"), str):
+        return answer["error"][:100]
+    return f"HTTP {response.status_code}"
 
 
 class PasswordLoginGate:

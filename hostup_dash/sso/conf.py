@@ -23,7 +23,6 @@ FIXED: dict[str, Any] = {
     # Kept in the (server-side) session as the provider logout's id_token_hint; never the access token.
     "OIDC_STORE_ID_TOKEN": True,
     "OIDC_STORE_ACCESS_TOKEN": False,
-    "OIDC_TIMEOUT": discovery.TIMEOUT,
     "OIDC_AUTHENTICATION_CALLBACK_URL": "sso:callback",
 }
 OURS = {
@@ -43,6 +42,8 @@ def oidc_setting(name: str, *default: Any) -> Any:
     """What mozilla-django-oidc's `get_settings(name)` answers; a discovered endpoint raises ProviderUnavailable."""
     if name in FIXED:
         return FIXED[name]
+    if name == "OIDC_TIMEOUT":  # the token and userinfo requests wait as long as the discovery's
+        return discovery.TIMEOUT
     if name in DISCOVERED:
         return discovery.provider_metadata().get(DISCOVERED[name])
     return getattr(settings, OURS.get(name, name), *default)

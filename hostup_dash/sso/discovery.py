@@ -14,6 +14,8 @@ from django.conf import settings
 from .errors import ProviderUnavailable
 
 DISCOVERY_PATH = "/.well-known/openid-configuration"
+# What a login needs from the discovery document; each an absolute URL.
+REQUIRED_ENDPOINTS = ("authorization_endpoint", "token_endpoint", "jwks_uri")
 MAX_AGE = 3600
 # Seconds the provider has to answer a discovery, key, token or userinfo request.
 TIMEOUT = 10.0
@@ -41,25 +43,40 @@ def _read(url: str, *, fresh: bool = False) -> dict[str, Any]:
 
 
 def provider_metadata() -> dict[str, Any]:
-    """The issuer's discovery document; raises ProviderUnavailable, also when it names another issuer."""
+    """The issuer's discovery document; raises ProviderUnavailable, also when it names another issuer or
+    lacks an endpoint a login needs."""
     issuer = settings.OIDC_ISSUER
     document = _read(issuer.rstrip("/") + DISCOVERY_PATH)
     if document.get("issuer") != issuer:
         raise ProviderUnavailable(f"the discovery document names the issuer {document.get('issuer')!r}, not {issuer!r}")
+    missing = [name for name in REQUIRED_ENDPOINTS if not _is_url(document.get(name))]
+    if missing:
+        raise ProviderUnavailable(f"the discovery document gives no URL for {', '.join(missing)}")
     return document
+
+
+def _is_url(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith(("https://", "http://"))
 
 
 def signing_key(*, kid: str | None, alg: str) -> jwt.PyJWK | None:
     """The provider's public key of that id; the key set is read again once for an unknown id (a rotation).
 
-    None when the provider publishes no such key. Raises ProviderUnavailable.
+    None when the provider publishes no such key. Raises ProviderUnavailable, also for a key set that is
+    not one.
     """
     jwks_uri = provider_metadata()["jwks_uri"]
     for fresh in (False, True):
-        keys = [key for key in _read(jwks_uri, fresh=fresh).get("keys", []) if key.get("use", "sig") == "sig"]
+        keys = _read(jwks_uri, fresh=fresh).get("keys")
+        if not isinstance(keys, list) or not all(isinstance(key, dict) for key in keys):
+            raise ProviderUnavailable(f"{jwks_uri}: not a key set (no list of keys)")
+        keys = [key for key in keys if key.get("use", "sig") == "sig"]
         # A key set of one key may leave the kid out of the token.
         found = [key for key in keys if key.get("kid") == kid or (kid is None and len(keys) == 1)]
         found = [key for key in found if key.get("alg", alg) == alg]
         if found:
-            return jwt.PyJWK(found[0], algorithm=alg)
+            try:
+                return jwt.PyJWK(found[0], algorithm=alg)
+            except (jwt.PyJWKError, jwt.InvalidKeyError) as error:
+                raise ProviderUnavailable(f"{jwks_uri}: the key {kid!r} is not a usable {alg} key: {error}") from error
     return None

@@ -11,15 +11,25 @@ class SsoRefused(Exception):
     """A login through the identity provider that did not go through.
 
     `reason` is the code the audit record keeps; `message` is what the page says; `details` are the
-    facts worth keeping (the provider's sub, the groups seen), never a token.
+    facts worth keeping (the provider's sub, the groups seen), never a token. `session_ends` is False
+    for an answer that belongs to no login of this browser: it must not log out whoever is logged in.
     """
 
-    def __init__(self, reason: str, message: str, *, status: int = 400, details: dict[str, Any] | None = None):
+    def __init__(
+        self,
+        reason: str,
+        message: str,
+        *,
+        status: int = 400,
+        details: dict[str, Any] | None = None,
+        session_ends: bool = True,
+    ):
         super().__init__(message)
         self.reason = reason
         self.message = message
         self.status = status
         self.details = details or {}
+        self.session_ends = session_ends
 
 
 STATE_MISMATCH = "state_mismatch"
@@ -39,6 +49,8 @@ BAD_TOKEN_MESSAGE = "The identity provider's answer could not be verified, so it
 UNMAPPED_MESSAGE = "Your account at {provider} is in no group that gives a role on this dashboard."
 INACTIVE_MESSAGE = "Your dashboard account is deactivated. Ask an admin."
 PROVIDER_ERROR_MESSAGE = "{provider} did not log you in: {error}."
-PROVIDER_UNREACHABLE_MESSAGE = "{provider} could not be reached. Try again in a moment."
+PROVIDER_UNREACHABLE_MESSAGE = (
+    "{provider} could not be reached, or its answer could not be used. Try again in a moment."
+)
 TOKEN_EXCHANGE_MESSAGE = "{provider} refused to complete the login ({error}). Start again from the login page."
 NOT_COMPLETED_MESSAGE = "The login did not complete. Start again from the login page."

@@ -45,12 +45,7 @@ class SsoSessionRefresh(SessionRefresh):
 
     def is_refreshable_url(self, request: HttpRequest) -> bool:
         # Every method, not only GET as upstream: a leaver's open tab must not go on sending actions.
-        return (
-            sso_enabled()
-            and request.user.is_authenticated
-            and request.session.get(BACKEND_SESSION_KEY) == OIDC_BACKEND
-            and request.path not in self.exempt_urls
-        )
+        return _is_sso_session(request) and request.path not in self.exempt_urls
 
     def process_request(self, request: HttpRequest) -> HttpResponse | None:
         if not self.is_refreshable_url(request):
@@ -68,14 +63,26 @@ class SsoSessionRefresh(SessionRefresh):
         return HttpResponseClientRedirect(response.url) if request.htmx else response
 
     def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
-        # Every page's logout button posts to a view that answers with a redirect to the provider's
-        # end_session_endpoint, and browsers hold that redirect to the page's form-action policy.
-        if sso_enabled():
+        # The pages of an SSO session post forms whose answer may redirect to the provider (the logout
+        # button to its end_session_endpoint, a form sent when the session check is due to its
+        # authorization endpoint), and browsers hold such redirects to the page's form-action policy.
+        # Other pages' forms never leave the dashboard, so their policy stays 'self'.
+        if _is_sso_session(request):
             issuer = urlsplit(settings.OIDC_ISSUER)
             update = dict(getattr(response, "_csp_update", None) or {})
             update["form-action"] = [*update.get("form-action", []), f"{issuer.scheme}://{issuer.netloc}"]
             response._csp_update = update
         return response
+
+
+def _is_sso_session(request: HttpRequest) -> bool:
+    user = getattr(request, "user", None)
+    return (
+        sso_enabled()
+        and user is not None
+        and user.is_authenticated
+        and request.session.get(BACKEND_SESSION_KEY) == OIDC_BACKEND
+    )
 
 
 def _page_of(request: HttpRequest) -> str:

@@ -108,29 +108,33 @@ class SsoCallbackView(OIDCAuthenticationCallbackView):
 
 
 def _answer_check(request: HttpRequest) -> None:
-    """Raise SsoRefused for an answer that reports an error, or that no login of this browser is waiting for."""
+    """Raise SsoRefused for an answer that no login of this browser is waiting for, or that reports an error.
+
+    An answer with an unknown state is nobody's: anyone can send a browser to this URL, so it neither
+    shows the provider's words it carries nor ends the session of whoever is logged in.
+    """
     state = request.GET.get("state", "")
     pending = request.session.get(STATES_SESSION_KEY) or {}
+    if state not in pending:
+        raise SsoRefused(STATE_MISMATCH, STATE_MISMATCH_MESSAGE, session_ends=False)
     error = request.GET.get("error")
     if error:
-        if state in pending:  # each state answers once
-            del pending[state]
-            request.session.modified = True
+        del pending[state]  # each state answers once
+        request.session.modified = True
         description = request.GET.get("error_description", "")[:300]
         message = PROVIDER_ERROR_MESSAGE.format(provider=settings.OIDC_PROVIDER_NAME, error=description or error)
         raise SsoRefused(PROVIDER_ERROR, message, status=403, details={"error": error[:100]})
-    if state not in pending:
-        raise SsoRefused(STATE_MISMATCH, STATE_MISMATCH_MESSAGE)
 
 
 def _refused(request: HttpRequest, refusal: SsoRefused) -> HttpResponse:
     """Audit a refused SSO login and say why; a session being refreshed ends here (the leaver is out)."""
     user = request.user if request.user.is_authenticated else None
     services.sso_refusal_audit(refusal=refusal, user=user, client_ip=client_ip(request))
-    request.session.pop(ID_TOKEN_SESSION_KEY, None)  # the library keeps it before the user is decided on
-    if user is not None:
-        setattr(request, LOGOUT_AUDIT, services.sso_logout_details(user, reason=refusal.reason))
-        auth.logout(request)
+    if refusal.session_ends:
+        request.session.pop(ID_TOKEN_SESSION_KEY, None)  # the library keeps it before the user is decided on
+        if user is not None:
+            setattr(request, LOGOUT_AUDIT, services.sso_logout_details(user, reason=refusal.reason))
+            auth.logout(request)
     template = "sso/refused.html" if refusal.reason == UNMAPPED_GROUPS else "sso/failed.html"
     context = {
         "message": refusal.message,

@@ -56,7 +56,7 @@ def test_local_logins_off_without_an_issuer_is_a_warning(settings):
 
 def test_settings_are_read_from_the_environment_and_nothing_is_fetched_at_start(tmp_path):
     secret = tmp_path / "secret"
-    secret.write_text("from-a-file")
+    secret.write_text("from-a-file\n")  # as `echo` writes it
     code = (
         "import django; django.setup(); from django.conf import settings as s; "
         "print(s.OIDC_CLIENT_SECRET, s.OIDC_ROLE_MAP, s.LOCAL_LOGIN, s.OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS)"

@@ -209,3 +209,45 @@ def test_a_provider_that_cannot_be_reached_is_said_in_words(settings, provider):
     assert response.status_code == 502
     assert "Test IdP could not be reached" in response.content.decode()
     assert AuditRecord.objects.get(action=Action.LOGIN_FAILED).request_body["reason"] == "provider_unreachable"
+
+
+def test_an_answer_no_login_waits_for_neither_speaks_nor_logs_anyone_out(provider, sso_login):
+    provider.user_set("u-1011", preferred_username="ulla", groups=["ops"])
+    client = Client()
+    sso_login(client, "u-1011")
+    # Any site can send a logged-in browser here, with words of its own choosing.
+    forged = {"error": "access_denied", "error_description": "Call +1 555 0100 to restore access", "state": "x"}
+
+    response = client.get("/oidc/callback/", forged)
+
+    assert response.status_code == 400
+    assert "does not belong to a login started in this browser" in response.content.decode()
+    assert "555 0100" not in response.content.decode()
+    assert client.get("/").status_code == 200
+    assert not AuditRecord.objects.filter(action=Action.LOGOUT).exists()
+    failed = AuditRecord.objects.get(action=Action.LOGIN_FAILED)
+    assert (failed.actor_name, failed.request_body["reason"]) == ("ulla", "state_mismatch")
+
+
+def test_the_session_key_changes_at_login(provider):
+    provider.user_set("u-1012", preferred_username="sina", groups=["ops"])
+    client = Client()
+    start = client.get("/oidc/authenticate/")
+    before = client.session.session_key
+
+    client.get(local_url(provider.follow(start["Location"], login="u-1012")))
+
+    assert client.session["_auth_user_id"]
+    assert client.session.session_key != before
+
+
+def test_the_optional_approver_role_can_be_mapped(settings, provider, sso_login):
+    settings.OIDC_ROLE_MAP = {**settings.OIDC_ROLE_MAP, "change-board": "approver"}
+    provider.user_set("u-1013", preferred_username="abe", groups=["change-board"])
+
+    sso_login(Client(), "u-1013")
+
+    assert list(User.objects.get(username="abe").groups.values_list("name", flat=True)) == ["approver"]
+    provider.user_set("u-1013", preferred_username="abe", groups=["staff"])
+    sso_login(Client(), "u-1013")
+    assert list(User.objects.get(username="abe").groups.values_list("name", flat=True)) == ["viewer"]

@@ -68,3 +68,11 @@ def test_every_page_lets_its_logout_form_go_on_to_the_provider(provider, sso_log
     policy = client.get("/")["Content-Security-Policy"]
 
     assert f"form-action 'self' {provider.issuer}" in policy
+
+
+def test_pages_outside_an_sso_session_keep_forms_to_the_dashboard(provider, make_user):
+    client = Client()
+    assert client.get("/accounts/login/")["Content-Security-Policy"].count("form-action 'self';") == 1
+    client.force_login(make_user("viewer"))
+
+    assert provider.issuer not in client.get("/")["Content-Security-Policy"]
