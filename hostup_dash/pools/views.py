@@ -23,6 +23,7 @@ from hostup_dash.hostup.account_routes import AccountRoutes
 from . import services
 from .forms import ConfirmedForm, PoolAllocateForm, RouteCreateForm
 from .page import pools_page, vps_routes
+from .problems import hostup_advice, hostup_refusal_errors
 
 Action = AuditRecord.Action
 PAGE = "pools/pool_list.html"
@@ -83,11 +84,19 @@ def _act(request: HtmxHttpRequest, run: Callable[[], services.AccountWriteResult
     try:
         result = run()
     except (HostupError, Refusal) as problem:
-        if isinstance(problem, Refusal):
-            form.refusal_errors_add(problem)
+        hostup = isinstance(problem, HostupError)
+        # HostUp's refusal goes beside the fields the same way as ours (only for showing; it is audited as HostUp's).
+        shown = (
+            Refusal(code=problem.code, title=problem.title, errors=hostup_refusal_errors(problem))
+            if hostup
+            else problem
+        )
+        form.refusal_errors_add(shown)
         # A row's form shows what was typed into it; the create and allocate forms are one each.
         forms = {"create_form": form} if isinstance(form, RouteCreateForm) else {"allocate_form": form}
-        context = _panel_context(request, None, {about: form.typed} if about else None, problem=problem, **forms)
+        advice = hostup_advice(problem) if hostup else ""
+        typed = {about: form.typed} if about else None
+        context = _panel_context(request, None, typed, problem=problem, advice=advice, **forms)
         response = render(request, PANEL if partial else PAGE, context, status=problem_status(problem))
         for header, value in problem_headers(problem).items():
             response[header] = value

@@ -8,6 +8,7 @@ import json
 import math
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -44,6 +45,7 @@ class Simulator:
         self._state = SimState(vps_count=self.config.vps_count, seed=self.config.seed)
         self._limiter = RateLimiter()
         self._faults = Faults()
+        self._changes: list[tuple[str, str, Callable[[], object]]] = []
         self._server: HttpServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -95,6 +97,12 @@ class Simulator:
     def fail_next(self, kind: str, *, count: int = 1, path_prefix: str = "/", retry_after: int | None = 1) -> None:
         """Answer the next `count` requests under `path_prefix` with an injected failure (kinds: faults.py)."""
         self._faults.add(kind, count=count, path_prefix=path_prefix, retry_after=retry_after)
+
+    def before_next(self, method: str, path_prefix: str, change: Callable[[], object]) -> None:
+        """Run `change` once, just before the next `method` request under `path_prefix` is answered: someone
+        changing the account in HostUp's panel between a client's read and its write."""
+        with self._calls_lock:
+            self._changes.append((method, path_prefix, change))
 
     def add_vps(
         self, *, name: str, primary_ip: str | None = None, power_state: str = "running", available: bool = True
@@ -172,6 +180,7 @@ class Simulator:
                     "Too many requests.",
                     headers={"Retry-After": str(max(1, math.ceil(window.resets_in_s)))},
                 )
+            self._change_due(method, path)
             injection = self._faults.take(path)
             if injection is not None:
                 reply = injection.reply()
@@ -188,6 +197,14 @@ class Simulator:
         with self._calls_lock:
             self.calls.append(RecordedCall(method, path, query, body, reply.status))
         return reply
+
+    def _change_due(self, method: str, path: str) -> None:
+        with self._calls_lock:
+            due = next((c for c in self._changes if c[0] == method and path.startswith(c[1])), None)
+            if due is not None:
+                self._changes.remove(due)
+        if due is not None:
+            due[2]()  # outside the lock: the change may call the simulator itself (it serves each request in a thread)
 
 
 def _problem_reply(problem: ApiProblem, path: str, request_id: str) -> Reply:
