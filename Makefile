@@ -34,9 +34,12 @@ lint: $(VENV)/.installed
 # Tests run with production-like settings (DEBUG off), against the simulator on a free port.
 # The browser tests drive Debian's Chromium (never `playwright install`: there is no internet).
 # The single sign-on tests' identity provider: node-oidc-provider, run with Node.js (tests/sso/provider/).
+# It needs Node.js 20.18+ (URL.parse): Debian 12's own nodejs is 18, on which it crashes at start.
 OIDC_TEST_PROVIDER := tests/sso/provider
 $(OIDC_TEST_PROVIDER)/node_modules/.installed: $(OIDC_TEST_PROVIDER)/package-lock.json
 	command -v npm >/dev/null || (apt-get update && apt-get install -y nodejs npm)
+	@node -e 'process.exit(typeof URL.parse === "function" ? 0 : 1)' || { \
+		echo "The SSO tests' provider needs Node.js 20.18 or newer; this machine has $$(node --version)." >&2; exit 1; }
 	npm ci --prefix $(OIDC_TEST_PROVIDER) --no-audit --no-fund --loglevel=error
 	touch $@
 

@@ -5,7 +5,6 @@ import html
 import json
 import re
 import select
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
@@ -21,22 +20,13 @@ FORM_ACTION = re.compile(r'<form[^>]*action="([^"]+)"')
 XSRF = re.compile(r'name="xsrf" value="([^"]+)"')
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 class OidcProvider:
     """The provider process, its test knobs, and its login and logout pages driven like a browser would."""
 
     def __init__(self, *, dashboard_urls: list[str]) -> None:
         if not (HERE / "node_modules" / "oidc-provider").is_dir():
             raise RuntimeError(f"The test provider is not installed: run `make test`, or `npm ci` in {HERE}.")
-        self.port = _free_port()
-        self.issuer = f"http://127.0.0.1:{self.port}"
         config = {
-            "port": self.port,
             "clientId": CLIENT_ID,
             "clientSecret": CLIENT_SECRET,
             "redirectUris": [f"{url}/oidc/callback/" for url in dashboard_urls],
@@ -49,23 +39,28 @@ class OidcProvider:
             stderr=self._log,
             text=True,
         )
-        self._wait_ready()
+        self.issuer = self._wait_ready()
         # The person's browser at the provider: it keeps the provider's session cookie.
         self.browser = requests.Session()
 
-    def _wait_ready(self) -> None:
-        # The script prints one line once it listens.
+    def _wait_ready(self) -> str:
+        """The issuer, from the one line the script prints once it listens (on a port the system picked)."""
         readable, _, _ = select.select([self._process.stdout], [], [], START_TIMEOUT)
         line = self._process.stdout.readline() if readable else ""
-        if not line.startswith("ready"):
+        if not line.startswith("ready http://"):
             self.stop()
             self._log.seek(0)
             raise RuntimeError(f"The test provider did not start: {line!r} {self._log.read().decode()[-2000:]}")
+        return line.split()[1]
 
     def stop(self) -> None:
         if self._process.poll() is None:
             self._process.terminate()
-            self._process.wait(timeout=10)
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
         self._process.stdout.close()
         self._log.close()
 

@@ -251,3 +251,13 @@ def test_the_optional_approver_role_can_be_mapped(settings, provider, sso_login)
     provider.user_set("u-1013", preferred_username="abe", groups=["staff"])
     sso_login(Client(), "u-1013")
     assert list(User.objects.get(username="abe").groups.values_list("name", flat=True)) == ["viewer"]
+
+
+@pytest.mark.parametrize("next_url", ["https://evil.example/", "//evil.example/", "/\\evil.example/"])
+def test_a_next_address_off_the_dashboard_is_not_followed(provider, sso_login, next_url):
+    provider.user_set("u-1014", preferred_username="ned", groups=["ops"])
+
+    response = sso_login(Client(), "u-1014", next_url=next_url)
+
+    assert response.status_code == 302
+    assert response["Location"] == "/"

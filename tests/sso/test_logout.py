@@ -70,9 +70,24 @@ def test_every_page_lets_its_logout_form_go_on_to_the_provider(provider, sso_log
     assert f"form-action 'self' {provider.issuer}" in policy
 
 
+def _form_action(response) -> str:
+    directives = (part.strip().split(" ", 1) for part in response["Content-Security-Policy"].split(";"))
+    return dict(directives)["form-action"]
+
+
 def test_pages_outside_an_sso_session_keep_forms_to_the_dashboard(provider, make_user):
     client = Client()
-    assert client.get("/accounts/login/")["Content-Security-Policy"].count("form-action 'self';") == 1
+    assert _form_action(client.get("/accounts/login/")) == "'self'"
     client.force_login(make_user("viewer"))
 
-    assert provider.issuer not in client.get("/")["Content-Security-Policy"]
+    assert _form_action(client.get("/")) == "'self'"
+
+
+def test_logout_needs_the_csrf_token(provider, sso_login):
+    provider.user_set("u-3004", preferred_username="cora", groups=["ops"])
+    client = Client(enforce_csrf_checks=True)
+    sso_login(client, "u-3004")
+
+    assert client.post("/accounts/logout/").status_code == 403
+    assert client.get("/accounts/logout/").status_code == 405
+    assert client.get("/").status_code == 200

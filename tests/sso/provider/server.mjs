@@ -1,7 +1,8 @@
 // The identity provider of the single sign-on tests: node-oidc-provider, a certified OpenID Connect
 // implementation, on 127.0.0.1. tests/sso/provider.py starts it with one JSON argument:
-//   {"port", "clientId", "clientSecret", "redirectUris", "postLogoutRedirectUris"}
-// and prints "ready <issuer>" once it listens. Its login page (the development interaction) takes any
+//   {"clientId", "clientSecret", "redirectUris", "postLogoutRedirectUris"}
+// listens on a port the system picks (no race with another process for a port chosen beforehand) and
+// prints "ready <issuer>" once it does. Its login page (the development interaction) takes any
 // password for a login that /test/users knows. Test knobs, under /test/ only:
 //   PUT    /test/users/<sub>   body: the user's claims (groups, preferred_username, email...)
 //   DELETE /test/users/<sub>   the user leaves: their provider session no longer finds them
@@ -13,7 +14,9 @@ import { createServer } from 'node:http';
 import Provider from 'oidc-provider';
 
 const settings = JSON.parse(process.argv[2]);
-const issuer = `http://127.0.0.1:${settings.port}`;
+const server = createServer();
+await new Promise((resolve) => { server.listen(0, '127.0.0.1', resolve); });
+const issuer = `http://127.0.0.1:${server.address().port}`;
 // A kid of its own per run: a later provider on a reused port must not match a key kept from an earlier one.
 const KID = `test-key-${randomUUID()}`;
 const SCOPES = 'openid email profile';
@@ -106,5 +109,5 @@ async function testKnob(req, res) {
 }
 
 const callback = provider.callback();
-createServer((req, res) => (req.url.startsWith('/test/') ? testKnob(req, res) : callback(req, res)))
-  .listen(settings.port, '127.0.0.1', () => console.log(`ready ${issuer}`));
+server.on('request', (req, res) => (req.url.startsWith('/test/') ? testKnob(req, res) : callback(req, res)));
+console.log(`ready ${issuer}`);
