@@ -30,6 +30,8 @@ class Event(models.TextChoices):
     APPROVAL_DECIDED = "approval.decided", "A change request was decided"
     BREAK_GLASS = "break_glass", "An emergency change or break-glass login"
     SYNC_FAILING = "sync.failing", "No successful inventory pass for 15 minutes"
+    # A copy of each signed checkpoint where a database administrator cannot reach it (README "Audit").
+    AUDIT_CHECKPOINT = "audit.checkpoint", "An audit checkpoint was signed"
 
 
 def validate_webhook_url(value: str) -> None:

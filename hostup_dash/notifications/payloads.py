@@ -6,8 +6,9 @@ import hashlib
 import hmac
 import json
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from django.conf import settings
 from django.urls import NoReverseMatch, reverse
@@ -77,10 +78,14 @@ class Notice:
     ticket: str = ""
     link: str = ""
     audit_record: int | None = None  # the audit record it tells of, when one does
+    # What only some events carry (audit.checkpoint: the signed statement); left out of the body when empty.
+    details: dict[str, Any] = field(default_factory=dict)
 
     def body(self) -> bytes:
         """The body as sent, byte for byte (the signature is over exactly these bytes)."""
         fields = asdict(self) | {"time": self.time.astimezone(UTC).isoformat().replace("+00:00", "Z")}
+        if not self.details:
+            del fields["details"]
         return json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode()
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
@@ -167,6 +168,7 @@ def notify(
     text: str = "",
     audit_record: int | None = None,
     time: datetime | None = None,
+    details: dict[str, Any] | None = None,
 ) -> int:
     """Queue `event` for every active webhook subscribed to it; returns how many. Raises ValueError on an
     unknown event.
@@ -197,6 +199,7 @@ def notify(
         ticket=ticket,
         link=link,
         audit_record=audit_record,
+        details=details or {},
     )
     body = notice.body()
     waits = _failing_queues_end([pk for pk, since in webhooks.items() if since is not None])

@@ -1,4 +1,5 @@
-"""Where events come from: audit records as they are appended, and VPS states as they are stored.
+"""Where events come from: audit records as they are appended, VPS states as they are stored, and
+audit checkpoints as they are signed.
 
 Both signals are sent inside the writer's transaction, so the deliveries commit with the record
 or state they tell of, or not at all. A failure here is logged and never fails the audit record:
@@ -17,6 +18,7 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from hostup_dash.audit.models import AuditRecord
+from hostup_dash.checkpoints.models import Checkpoint
 from hostup_dash.hostup import RoutedIpv6State
 from hostup_dash.inventory.models import VpsSnapshot
 from hostup_dash.inventory.services.outcomes import NOT_TAKEN, TOOK_EFFECT
@@ -201,6 +203,32 @@ def drift_notify(*, vps_id: str, state: RoutedIpv6State) -> int:
         outcome="drifted",
         link=link,
         text=text,
+    )
+
+
+@receiver(post_save, sender=Checkpoint, dispatch_uid="notifications-checkpoint")
+def _checkpoint_signed(sender, instance: Checkpoint, created: bool, **kwargs: Any) -> None:
+    if created and not kwargs.get("raw"):
+        _notify_safely(partial(checkpoint_notify, instance), about=f"checkpoint {instance.number}")
+
+
+def checkpoint_notify(checkpoint: Checkpoint) -> int:
+    """audit.checkpoint with the whole signed statement, so a receiver holds a copy a verifier can use."""
+    statement = {
+        name: getattr(checkpoint, name)
+        for name in ("number", "chain_length", "head_id", "head_hash", "prev_hash", "key_id", "signature", "hash")
+    }
+    link = page_link("checkpoints:checkpoint-list")
+    text = f"Audit checkpoint #{checkpoint.number} signed the chain up to record #{checkpoint.head_id}. {link}"
+    return notify(
+        Event.AUDIT_CHECKPOINT,
+        actor="system",
+        action="audit_checkpoint",
+        outcome="signed",
+        link=link,
+        text=text,
+        time=checkpoint.created_at,
+        details=statement | {"created_at": checkpoint.created_at.isoformat()},
     )
 
 

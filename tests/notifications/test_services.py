@@ -45,6 +45,7 @@ def test_no_event_at_all_is_refused():
 
 
 def test_the_events_are_exactly_the_issues():
+    # Issue 12's nine, and issue 15's audit.checkpoint.
     assert Event.values == [
         "action.succeeded",
         "action.failed",
@@ -55,6 +56,7 @@ def test_the_events_are_exactly_the_issues():
         "approval.decided",
         "break_glass",
         "sync.failing",
+        "audit.checkpoint",
     ]
 
 
