@@ -1,6 +1,6 @@
 """Single sign-on: the user a provider's claims name, their role groups, and the audit records of it all.
 
-The provider is authoritative for the four role groups (and the staff flag the admin role brings), on
+The provider is authoritative for the role groups (and the staff flag the admin role brings), on
 every login and session refresh; every other group, permission and flag of an account stays as it is.
 """
 
