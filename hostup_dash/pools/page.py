@@ -10,6 +10,9 @@ from hostup_dash.hostup.account_routes import AccountRoutes, Gate, PoolRoute, Ro
 from .usage import PoolUsage, pool_usage
 
 NOT_ALLOWED = "HostUp does not allow it now."
+# Routes shown per page of a pool's table: a full pool has 65,536, and each row of an admin's page
+# carries a delete form (5,000 rows took 3 s to render). Usage and next free count every route.
+ROUTES_PER_PAGE = 200
 
 
 def _blocker(gate: Gate | None) -> str:
@@ -33,9 +36,24 @@ class RouteRow:
 class PoolPanel:
     pool: RoutePool
     usage: PoolUsage | None
-    routes: tuple[RouteRow, ...]
+    routes: tuple[RouteRow, ...]  # this page's, in address order
+    first_shown: int  # 1-based position of the first shown route in the pool
     release_blocker: str
     typed: dict | None  # what its release form sent when it was refused
+
+    @property
+    def route_count(self) -> int:
+        return len(self.pool.routes)
+
+    @property
+    def last_shown(self) -> int:
+        return self.first_shown + len(self.routes) - 1
+
+    @property
+    def shown(self) -> str:
+        if not self.routes:  # a longer pool beside it has more pages
+            return f"All {self.route_count:,} routes of this pool are on earlier pages."
+        return f"Routes {self.first_shown:,}–{self.last_shown:,} of {self.route_count:,}, in address order."
 
 
 @dataclass(frozen=True)
@@ -45,26 +63,50 @@ class PoolsPage:
     allocate_blocker: str
     lengths: tuple[int, ...]
     unavailable: str  # HostUp's reason when it says routed IPv6 is not available to the account
+    number: int  # the page of each pool's routes shown, from 1
+    pages: int  # pages of the pool with the most routes
+
+    @property
+    def query(self) -> str:
+        """For the forms' URLs: a write's answer shows the page of routes it was sent from."""
+        return f"?page={self.number}" if self.number > 1 else ""
+
+    @property
+    def previous(self) -> int | None:
+        return self.number - 1 if self.number > 1 else None
+
+    @property
+    def next(self) -> int | None:
+        return self.number + 1 if self.number < self.pages else None
 
     def destination_name(self, vps_id: str) -> str:
         return next((d.vps_name or d.vps_id for d in self.eligible if d.vps_id == vps_id), "")
 
 
-def pools_page(state: AccountRoutes, typed: dict[str, dict] | None = None) -> PoolsPage:
-    """The page; `typed` holds a refused form's input by the id of the route or pool it was for."""
+def pools_page(state: AccountRoutes, typed: dict[str, dict] | None = None, number: int = 1) -> PoolsPage:
+    """The page; `typed` holds a refused form's input by the id of the route or pool it was for, `number`
+    which page of each pool's routes to show (past the last: the last)."""
     typed = typed or {}
+    most = max((len(pool.routes) for pool in state.pools), default=0)
+    pages = max(1, -(-most // ROUTES_PER_PAGE))
+    number = min(max(number, 1), pages)
+    start = (number - 1) * ROUTES_PER_PAGE
     panels = []
     for pool in state.pools:
+        ordered = sorted(pool.routes, key=lambda route: int(route.network.network_address) if route.network else -1)
         rows = tuple(
             RouteRow(route=route, delete_blocker=_blocker(route.can_delete), typed=typed.get(route.id))
-            for route in sorted(
-                pool.routes, key=lambda route: int(route.network.network_address) if route.network else -1
-            )
+            for route in ordered[start : start + ROUTES_PER_PAGE]
         )
         count = len(pool.routes)
         in_use = f"Delete its {count} route{'s' if count != 1 else ''} first." if count else ""
         panel = PoolPanel(
-            pool=pool, usage=pool_usage(pool), routes=rows, release_blocker=in_use, typed=typed.get(pool.id)
+            pool=pool,
+            usage=pool_usage(pool),
+            routes=rows,
+            first_shown=start + 1,
+            release_blocker=in_use,
+            typed=typed.get(pool.id),
         )
         panels.append(panel)
     allocate_gate = state.can_allocate_pool
@@ -77,6 +119,8 @@ def pools_page(state: AccountRoutes, typed: dict[str, dict] | None = None) -> Po
         allocate_blocker=_blocker(allocate_gate),
         lengths=state.allowed_prefix_lengths,
         unavailable=(state.reason or NOT_ALLOWED) if state.available is False else "",
+        number=number,
+        pages=pages,
     )
 
 

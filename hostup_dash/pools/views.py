@@ -45,7 +45,7 @@ def _panel_context(
             read_problem = error
     user = request.user
     return {
-        "page": pools_page(state, typed) if state else None,
+        "page": pools_page(state, typed, _page_number(request)) if state else None,
         "read_problem": read_problem,
         "can_create": user.has_perm(roles.CREATE_ROUTE),
         "can_delete": user.has_perm(roles.DELETE_ROUTE),
@@ -55,6 +55,12 @@ def _panel_context(
         "allocate_form": PoolAllocateForm(),
         **extra,
     }
+
+
+def _page_number(request: HtmxHttpRequest) -> int:
+    """Which page of routes to show: ?page= on the page's URL, and on each form's, so a write answers with it."""
+    raw = request.GET.get("page", "")
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 6 else 1
 
 
 @require_GET
