@@ -27,6 +27,7 @@ AUDIT_WRITERS = {
     "audit_intent_record",
     "audit_outcome_record",
     "audit_refusal_record",
+    "audit_follow_up_record",
     "audit_change_record",
 }
 

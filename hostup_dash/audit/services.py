@@ -183,6 +183,20 @@ def audit_outcome_record(
     )
 
 
+def audit_follow_up_record(*, intent: AuditRecord, actor_name: str, action: str, **fields: Any) -> AuditRecord:
+    """A record a worker appends about an intent after the fact (a state check, HostUp's own log), no user acting."""
+    return audit_append(
+        actor_id=None,
+        actor_name=actor_name,
+        actor_role="",
+        vps_id=intent.vps_id,
+        vps_name=intent.vps_name,
+        action=action,
+        intent=intent,
+        **fields,
+    )
+
+
 def audit_refusal_record(
     *,
     actor: AbstractBaseUser | AnonymousUser,

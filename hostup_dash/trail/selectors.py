@@ -280,32 +280,9 @@ EVENT_OUTSIDE_TEXT = {
     "request_id": "request_id",
     "path": "path",
 }
-JSONL_EVENT_FIELDS = (
-    "id",
-    "occurred_at",
-    "event_source",
-    "method",
-    "endpoint",
-    "path",
-    "status_code",
-    "duration_ms",
-    "success",
-    "severity",
-    "category",
-    "action",
-    "summary",
-    "resource_label",
-    "changes",
-    "actor_type",
-    "actor_id",
-    "auth_method",
-    "request_id",
-    "ip_address",
-    "user_agent",
-    "error_message",
-    "vps_id",
-    "outside_dashboard",
-)
+# Every column of an event but the raw JSON (its facts are the other columns) and our own bookkeeping.
+NOT_EXPORTED = ("raw", "is_routed_ipv6", "imported_at")
+JSONL_EVENT_FIELDS = tuple(field.name for field in HostupEvent._meta.concrete_fields if field.name not in NOT_EXPORTED)
 
 
 def events_export_csv_query(filters: AuditFilters) -> QuerySet:

@@ -223,15 +223,8 @@ def _finding(action: str, state: RoutedIpv6State) -> tuple[bool, str]:
 
 def _append(intent: AuditRecord, **fields: object) -> AuditRecord:
     """A follow-up record: the worker checked, about the intent's VPS, linked to the intent."""
-    record = audit.audit_append(
-        actor_id=None,
-        actor_name=OUTCOME_CHECKER,
-        actor_role="",
-        vps_id=intent.vps_id,
-        vps_name=intent.vps_name,
-        action=Action.RESOLVE_OUTCOME,
-        intent=intent,
-        **fields,
+    record = audit.audit_follow_up_record(
+        intent=intent, actor_name=OUTCOME_CHECKER, action=Action.RESOLVE_OUTCOME, **fields
     )
     logger.info(
         "outcome of audit record %s checked: %s",

@@ -116,16 +116,7 @@ def _append(intent: AuditRecord, *, event: HostupEvent | None) -> AuditRecord:
             f"(event {event.id}): {event.summary or event.error_message or 'no summary'}",
             "request_body": {"hostup_event_id": event.id, "occurred_at": event.occurred_at.isoformat()},
         }
-    record = audit.audit_append(
-        actor_id=None,
-        actor_name=RECONCILE_ACTOR,
-        actor_role="",
-        vps_id=intent.vps_id,
-        vps_name=intent.vps_name,
-        action=Action.RECONCILE,
-        intent=intent,
-        **fields,
-    )
+    record = audit.audit_follow_up_record(intent=intent, actor_name=RECONCILE_ACTOR, action=Action.RECONCILE, **fields)
     logger.info(
         "unknown outcome of audit record %s reconciled from HostUp's log: %s",
         intent.id,
