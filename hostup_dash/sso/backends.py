@@ -85,7 +85,7 @@ class OidcBackend(OIDCAuthenticationBackend):
     def _verify_jws(self, payload, key):
         """Signature, issuer, audience and expiry of the ID token (the library leaves out issuer and audience)."""
         try:
-            return jwt.decode(
+            claims = jwt.decode(
                 payload,
                 key,
                 algorithms=[SIGN_ALGORITHM],
@@ -96,6 +96,10 @@ class OidcBackend(OIDCAuthenticationBackend):
             )
         except jwt.InvalidTokenError as error:
             raise SuspiciousOperation(f"The ID token was refused: {error}") from error
+        # A token for several audiences was issued to us only if its authorized party says so (OIDC Core 3.1.3.7).
+        if isinstance(claims["aud"], list) and len(claims["aud"]) > 1 and claims.get("azp") != settings.OIDC_CLIENT_ID:
+            raise SuspiciousOperation("The ID token names several audiences and another authorized party (azp).")
+        return claims
 
     def get_token(self, payload):
         token_info = super().get_token(payload)

@@ -5,13 +5,17 @@ from urllib.parse import parse_qs, urlsplit
 
 import jwt
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+from django.contrib.auth.models import User
 from django.test import Client
+from jwt.algorithms import RSAAlgorithm
 
 from hostup_dash.audit.models import AuditRecord
 from hostup_dash.sso import discovery
 
 from .conftest import sso_settings
 from .faulty_provider import FaultyProvider
+from .provider import CLIENT_ID
 
 pytestmark = pytest.mark.django_db
 
@@ -133,3 +137,53 @@ def test_a_broken_key_set_is_said_in_words(faulty, keys):
     assert response.status_code == 502
     assert _failure_reason() == "provider_unreachable"
     assert "jwks" in AuditRecord.objects.get().request_body["error"]
+
+
+@pytest.fixture
+def signing(faulty):
+    """The faulty provider's key set holds a key of the test's, so the test can sign ID tokens the dashboard
+    trusts; `answer_with(client, claims)` starts a login and has the token endpoint answer with them."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    public = {**RSAAlgorithm.to_jwk(key.public_key(), as_dict=True), "kid": "k1", "alg": "RS256", "use": "sig"}
+    faulty.answer(discovery.DISCOVERY_PATH, faulty.discovery(userinfo_endpoint=faulty.issuer + "/userinfo"))
+    faulty.answer("/jwks", {"keys": [public]})
+
+    def answer_with(client: Client, claims: dict, *, userinfo: dict):
+        start = client.get("/oidc/authenticate/")
+        state = parse_qs(urlsplit(start["Location"]).query)["state"][0]
+        now = int(time.time())
+        token = {"iss": faulty.issuer, "aud": CLIENT_ID, "iat": now, "exp": now + 300, **claims}
+        token["nonce"] = client.session["oidc_states"][state]["nonce"]
+        id_token = jwt.encode(token, key, algorithm="RS256", headers={"kid": "k1"})
+        faulty.answer("/token", {"id_token": id_token, "access_token": "a", "token_type": "Bearer"})
+        faulty.answer("/userinfo", userinfo)
+        return client.get("/oidc/callback/", {"code": "a-code", "state": state})
+
+    return answer_with
+
+
+def test_a_token_the_faulty_provider_signs_is_trusted(signing):
+    claims = {"sub": "s-1", "groups": ["ops"], "preferred_username": "fay"}
+
+    response = signing(Client(), claims, userinfo={"sub": "s-1"})
+
+    assert response.status_code == 302
+    assert User.objects.get(oidc_identity__subject="s-1").username == "fay"
+
+
+def test_userinfo_about_another_sub_is_refused(signing):
+    response = signing(Client(), {"sub": "s-2", "groups": ["ops"]}, userinfo={"sub": "someone-else", "groups": ["ops"]})
+
+    assert response.status_code == 400
+    assert _failure_reason() == "bad_token"
+    assert not User.objects.filter(oidc_identity__subject="s-2").exists()
+
+
+def test_a_token_for_several_audiences_needs_us_as_its_authorized_party(signing):
+    claims = {"sub": "s-3", "groups": ["ops"], "aud": [CLIENT_ID, "another-app"], "azp": "another-app"}
+
+    response = signing(Client(), claims, userinfo={"sub": "s-3"})
+
+    assert response.status_code == 400
+    assert "authorized party" in AuditRecord.objects.get().request_body["error"]
+    assert signing(Client(), {**claims, "azp": CLIENT_ID}, userinfo={"sub": "s-3"}).status_code == 302
