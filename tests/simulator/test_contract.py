@@ -337,6 +337,18 @@ def create_route_unknown_pool(sim: Simulator) -> requests.Response:
     return call(sim, "POST", ACCOUNT, json=_route_body(sim, poolId="ripv6_" + "0" * 26))
 
 
+def create_route_unknown_vps(sim: Simulator) -> requests.Response:
+    return call(sim, "POST", ACCOUNT, json=_route_body(sim, vpsId="vps_" + "0" * 26))
+
+
+def create_route_length_mismatch(sim: Simulator) -> requests.Response:
+    return call(sim, "POST", ACCOUNT, json=_route_body(sim, prefixLength=64, prefix="2001:db8:1000:ff00::/56"))
+
+
+def create_route_without_pool(sim: Simulator) -> requests.Response:
+    return call(sim, "POST", ACCOUNT, json={"action": "create_route", "prefixLength": 64})
+
+
 def create_route_ineligible_vps(sim: Simulator) -> requests.Response:
     return call(sim, "POST", ACCOUNT, json=_route_body(sim, eligible=False))
 
@@ -507,6 +519,9 @@ DECLARED = [
     (create_route_label_too_long, 400, "invalid_request"),
     (create_route_with_next_hop, 400, "invalid_request"),
     (create_route_unknown_pool, 404, "not_found"),
+    (create_route_unknown_vps, 404, "not_found"),
+    (create_route_length_mismatch, 400, "invalid_request"),
+    (create_route_without_pool, 400, "invalid_request"),
     (create_route_ineligible_vps, 409, "routed_ipv6_destination_not_eligible"),
     (create_route_pool_exhausted, 409, "routed_ipv6_pool_exhausted"),
     (create_route_with_read_token, 403, "forbidden"),
