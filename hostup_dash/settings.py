@@ -185,7 +185,8 @@ OIDC_CLIENT_SECRET = env.str("OIDC_CLIENT_SECRET", default="").strip()
 OIDC_SCOPES = env.str("OIDC_SCOPES", default="openid email profile")
 OIDC_ROLE_CLAIM = env.str("OIDC_ROLE_CLAIM", default="groups")
 # Provider group -> role, e.g. ops-admins=admin,ops=operator,security=auditor,staff=viewer
-OIDC_ROLE_MAP = env.dict("OIDC_ROLE_MAP", default={})
+# (spaces around the names are dropped: "ops-admins = admin, ops = operator" reads the same)
+OIDC_ROLE_MAP = {group.strip(): role.strip() for group, role in env.dict("OIDC_ROLE_MAP", default={}).items()}
 OIDC_PROVIDER_NAME = env.str("OIDC_PROVIDER_NAME", default="SSO")
 # How long an SSO session goes before the provider is asked again whether the user may stay.
 OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS = env.int("OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS", default=15 * 60)

@@ -8,6 +8,8 @@ import pytest
 from django.core.checks import run_checks
 
 ROOT = Path(__file__).resolve().parents[2]
+# Other apps' checks read the database (the audit tables' grants): the test database, not DATABASE_URL's.
+pytestmark = pytest.mark.django_db
 
 
 def _ids(*, deploy: bool = False) -> set[str]:
@@ -69,7 +71,7 @@ def test_settings_are_read_from_the_environment_and_nothing_is_fetched_at_start(
         "OIDC_ISSUER": "http://127.0.0.1:9",
         "OIDC_CLIENT_ID": "hostup-dash",
         "OIDC_CLIENT_SECRET_FILE": str(secret),
-        "OIDC_ROLE_MAP": "ops-admins=admin,ops=operator",
+        "OIDC_ROLE_MAP": "ops-admins = admin, ops=operator",
         "LOCAL_LOGIN": "False",
     }
 
