@@ -22,7 +22,7 @@ class FaultyProvider:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self.issuer = f"http://127.0.0.1:{self._server.server_address[1]}"
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()  # stops at once
 
     def discovery(self, **document: Any) -> dict[str, Any]:
         """A discovery document whose endpoints are this server's, with `document`'s changes (None: left out)."""
