@@ -9,6 +9,7 @@ ends the session.
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.contrib import auth
 from django.contrib.auth import BACKEND_SESSION_KEY
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render, resolve_url
@@ -19,10 +20,15 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import HttpResponseClientRedirect
 from mozilla_django_oidc.middleware import SessionRefresh
 
+from hostup_dash.audit.signals import LOGOUT_AUDIT
+
+from . import services
 from .conf import FIXED, OIDC_BACKEND, oidc_setting, setting_property, sso_enabled
 from .errors import PROVIDER_UNREACHABLE_MESSAGE, ProviderUnavailable
 
 FAILED_TEMPLATE = "sso/failed.html"
+# Why a password session ended: LOCAL_LOGIN was turned off after it began.
+LOCAL_LOGIN_OFF = "local_login_off"
 
 
 class SsoSessionRefresh(SessionRefresh):
@@ -48,6 +54,11 @@ class SsoSessionRefresh(SessionRefresh):
         return _is_sso_session(request) and request.path not in self.exempt_urls
 
     def process_request(self, request: HttpRequest) -> HttpResponse | None:
+        if _is_refused_password_session(request):
+            # Begun before LOCAL_LOGIN was turned off; the request goes on logged out (to the login page).
+            setattr(request, LOGOUT_AUDIT, {"method": "password", "reason": LOCAL_LOGIN_OFF})
+            auth.logout(request)
+            return None
         if not self.is_refreshable_url(request):
             return None
         try:
@@ -82,6 +93,18 @@ def _is_sso_session(request: HttpRequest) -> bool:
         and user is not None
         and user.is_authenticated
         and request.session.get(BACKEND_SESSION_KEY) == OIDC_BACKEND
+    )
+
+
+def _is_refused_password_session(request: HttpRequest) -> bool:
+    """With LOCAL_LOGIN off, a session that began with a password lasts only for a break-glass account."""
+    user = getattr(request, "user", None)
+    return (
+        not settings.LOCAL_LOGIN
+        and user is not None
+        and user.is_authenticated
+        and request.session.get(BACKEND_SESSION_KEY) != OIDC_BACKEND
+        and not services.is_break_glass(user.get_username())
     )
 
 

@@ -107,3 +107,27 @@ def test_without_an_issuer_the_login_page_is_as_before(settings, db):
     assert 'name="password"' in page
     assert client.get("/oidc/authenticate/").status_code == 404
     assert client.get("/oidc/callback/?code=x&state=y").status_code == 404
+
+
+def test_a_password_session_from_before_local_logins_went_off_ends(sso_only, make_user):
+    client = Client()
+    client.force_login(make_user("admin", username="ada"))
+
+    response = client.get("/")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+    assert "_auth_user_id" not in client.session
+    logout = AuditRecord.objects.get(action=Action.LOGOUT)
+    assert logout.actor_name == "ada"
+    assert logout.request_body == {"method": "password", "reason": "local_login_off"}
+
+
+def test_a_break_glass_session_goes_on(sso_only, make_user):
+    user = make_user("admin", username="glass")
+    LoginPolicy.objects.create(user=user, is_break_glass=True)
+    client = Client()
+    client.force_login(user)
+
+    assert client.get("/").status_code == 200
+    assert client.get("/").status_code == 200
