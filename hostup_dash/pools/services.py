@@ -17,11 +17,13 @@ from hostup_dash.hostup.account_routes import (
     POOL_ID_PATTERN,
     ROUTE_ID_PATTERN,
     AccountRoutes,
+    Gate,
     parse_route_prefix,
     route_input_errors,
 )
 from hostup_dash.inventory.models import VpsSnapshot
 
+from .page import NOT_ALLOWED
 from .usage import next_free, overlapping_route
 from .writes import AccountWrite, AccountWriteResult, run_account_write, snapshot_routes_store
 
@@ -81,7 +83,7 @@ def route_create(
         if destination is None:
             found.append(FieldError(pointer="/vpsId", detail=GONE.format(what="VPS"), code="not_found"))
         elif gate is not None and not gate.allowed:
-            detail = f"{name} cannot receive a route: {gate.reason or 'HostUp does not allow it now.'}"
+            detail = f"{name} cannot receive a route: {gate.reason or NOT_ALLOWED}"
             found.append(FieldError(pointer="/vpsId", detail=detail, code="not_eligible"))
         parent = pool.network if pool else None
         if pool is None:
@@ -113,11 +115,7 @@ def route_create(
                 if route.id not in known
             ]
             routed = new[0].prefix if new else str(network or "")
-            return (
-                Reply(reply.value, reply.status, reply.request_id),
-                f"Routed {routed or 'a prefix'} to {name}.",
-                routed,
-            )
+            return reply, f"Routed {routed or 'a prefix'} to {name}.", routed
 
         return AccountWrite(vps_id=vps_id, vps_name=name, body=body, send=send)
 
@@ -145,20 +143,12 @@ def route_delete(
         route = state.route(route_id)
         if route is None:
             raise reason_refusal((_gone("route"),), code=NOT_ALLOWED_NOW)
-        if route.can_delete is not None and not route.can_delete.allowed:
-            words = route.can_delete.reason or "HostUp does not allow it now."
-            raise Refusal(
-                code=NOT_ALLOWED_NOW, title="HostUp does not allow deleting this route", detail=words, status=409
-            )
+        _gate_check(route.can_delete, title="HostUp does not allow deleting this route")
         _confirmation_check(confirm, route.prefix, what="route's prefix")
 
         def send(client: HostupClient) -> tuple[Reply[AccountRoutes | None], str, str]:
             reply = client.delete_account_route(route_id)
-            return (
-                Reply(reply.value, reply.status, reply.request_id),
-                f"Deleted the route {route.prefix}.",
-                route.prefix,
-            )
+            return reply, f"Deleted the route {route.prefix}.", route.prefix
 
         name = route.vps_name or _vps_name(route.vps_id or "")
         return AccountWrite(vps_id=route.vps_id or "", vps_name=name, body=body | {"prefix": route.prefix}, send=send)
@@ -183,20 +173,16 @@ def pool_allocate(
 
     def plan(state: AccountRoutes) -> AccountWrite:
         gate = state.can_allocate_pool
-        if (gate is not None and not gate.allowed) or (gate is None and state.pools):
-            words = (gate.reason if gate else None) or "The account already holds a pool."
-            raise Refusal(code=NOT_ALLOWED_NOW, title="HostUp does not allow a new pool now", detail=words, status=409)
+        if gate is None and state.pools:  # HostUp sent no gate: it gives an account a pool only while it has none
+            gate = Gate(allowed=False, reason="The account already holds a pool.", code=None)
+        _gate_check(gate, title="HostUp does not allow a new pool now")
         known = {pool.id for pool in state.pools}
 
         def send(client: HostupClient) -> tuple[Reply[AccountRoutes | None], str, str]:
             reply = client.allocate_account_pool()
             new = [pool.parent_cidr or pool.id for pool in reply.value.pools if pool.id not in known]
             cidr = new[0] if new else ""
-            return (
-                Reply(reply.value, reply.status, reply.request_id),
-                f"Allocated the pool {cidr or '(not listed yet)'}.",
-                cidr,
-            )
+            return reply, f"Allocated the pool {cidr or '(not listed yet)'}.", cidr
 
         return AccountWrite(vps_id="", vps_name="", body=body, send=send)
 
@@ -248,6 +234,12 @@ def pool_release(
         input_errors=errors,
         plan=plan,
     )
+
+
+def _gate_check(gate: Gate | None, *, title: str) -> None:
+    """Refuses what HostUp's gate says is not allowed now, in its words; no gate: HostUp did not say."""
+    if gate is not None and not gate.allowed:
+        raise Refusal(code=NOT_ALLOWED_NOW, title=title, detail=gate.reason or NOT_ALLOWED, status=409)
 
 
 def _gone(what: str) -> FieldError:

@@ -145,13 +145,16 @@ def run_account_write(
             except HostupError as problem:
                 outcome = Outcome.UNKNOWN if problem.is_outcome_unknown else Outcome.FAILED
                 record = audit.audit_outcome_record(
-                    intent=intent, outcome=outcome, duration_ms=_ms_since(started), problem=problem
+                    intent=intent,
+                    outcome=outcome,
+                    duration_ms=round((time.monotonic() - started) * 1000),
+                    problem=problem,
                 )
                 action_outcome_log(record)
                 raise
         finally:
             client.close()
-        duration_ms = _ms_since(started)
+        duration_ms = round((time.monotonic() - started) * 1000)
         # The routes first: the outcome's append holds the audit chain's lock until the commit.
         with transaction.atomic():
             if reply.value is not None:
@@ -192,7 +195,3 @@ def _planned(
 def _refuse(refusal: dict[str, Any], problem: Refusal) -> NoReturn:
     audit.audit_refusal_record(**refusal, problem=problem)
     raise problem
-
-
-def _ms_since(started: float) -> int:
-    return round((time.monotonic() - started) * 1000)
