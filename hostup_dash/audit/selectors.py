@@ -64,11 +64,12 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
-def audit_filtered(filters: AuditFilters) -> QuerySet[AuditRecord]:
-    """Records matching the filters, unordered."""
+def audit_filtered(filters: AuditFilters, *, every_record: bool = False) -> QuerySet[AuditRecord]:
+    """Records matching the filters, unordered. Pages leave out the intents an outcome repeats;
+    exports (`every_record`) keep them, or an unfiltered export would not be the whole chain."""
     if filters.source not in ("", Source.DASHBOARD):
         return AuditRecord.objects.none()
-    records = _visible()
+    records = AuditRecord.objects.all() if every_record else _visible()
     if filters.vps:
         if is_valid_vps_id(filters.vps):
             records = records.filter(vps_id=filters.vps)
@@ -205,7 +206,7 @@ def _export_query(
     filters: AuditFilters, *, for_spreadsheet: bool = False, names: tuple[str, ...] = EXPORT_COLUMNS
 ) -> QuerySet:
     # The request body as Postgres's JSON text, so no row needs decoding and re-encoding.
-    records = audit_filtered(filters).annotate(request_body_text=Cast("request_body", TextField()))
+    records = audit_filtered(filters, every_record=True).annotate(request_body_text=Cast("request_body", TextField()))
     columns = []
     for name in names:
         if name == "source":

@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from hostup_dash.audit.services import audit_intent_record, audit_outcome_record
 from hostup_dash.checkpoints import offline, services
 
 from .conftest import newest_delete, records_add, rewrite_from, verify_offline
@@ -33,6 +34,20 @@ def _trail() -> None:
 def test_untouched_export_verifies_without_a_database(signing, auditor_client, tmp_path):
     _trail()
     result = _offline(signing, _export(auditor_client, tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert "the chain unbroken from the first record" in result.stdout
+
+
+def test_export_of_actions_holds_their_intents_and_verifies(signing, auditor_client, make_user, tmp_path):
+    # An intent is left off the audit page once its outcome repeats it, but the chain needs it.
+    intent = audit_intent_record(
+        actor=make_user("admin"), action="allocate", vps_id="vps_1", vps_name="web-1", request_body={}, client_ip=None
+    )
+    audit_outcome_record(intent=intent, outcome="succeeded", duration_ms=5)
+    _trail()
+    export = _export(auditor_client, tmp_path)
+    assert intent.id in [json.loads(line).get("id") for line in open(export)]
+    result = _offline(signing, export)
     assert result.returncode == 0, result.stderr
     assert "the chain unbroken from the first record" in result.stdout
 
