@@ -41,8 +41,9 @@ def test_htmx_action_reads_no_history(hostup, operator_client):
 def test_history_fragment_reads_no_vps_row(hostup, operator_client, django_assert_num_queries):
     vps_id = pick_vps(synced(hostup), allocated=True)
 
-    # Session, user, its permissions and role (one query), the history.
-    with django_assert_num_queries(4):
+    # Session, user, its permissions and role (one query), our history, HostUp's events of the VPS.
+    with django_assert_num_queries(5) as queries:
         response = operator_client.get(reverse("inventory:vps-history", args=[vps_id]), **HTMX)
 
     assert response.status_code == 200 and "Action history" in response.content.decode()
+    assert not any("inventory_vpssnapshot" in query["sql"] for query in queries.captured_queries)
