@@ -49,13 +49,13 @@ def provider_metadata() -> dict[str, Any]:
     document = _read(issuer.rstrip("/") + DISCOVERY_PATH)
     if document.get("issuer") != issuer:
         raise ProviderUnavailable(f"the discovery document names the issuer {document.get('issuer')!r}, not {issuer!r}")
-    missing = [name for name in REQUIRED_ENDPOINTS if not _is_url(document.get(name))]
+    missing = [name for name in REQUIRED_ENDPOINTS if not is_url(document.get(name))]
     if missing:
         raise ProviderUnavailable(f"the discovery document gives no URL for {', '.join(missing)}")
     return document
 
 
-def _is_url(value: Any) -> bool:
+def is_url(value: Any) -> bool:
     return isinstance(value, str) and value.startswith(("https://", "http://"))
 
 

@@ -171,7 +171,7 @@ def provider_logout_url(*, id_token: str | None, after_logout_url: str) -> str |
         endpoint = discovery.provider_metadata().get("end_session_endpoint")
     except ProviderUnavailable:
         return None
-    if not endpoint:
+    if not discovery.is_url(endpoint):
         return None
     params = {"client_id": settings.OIDC_CLIENT_ID, "post_logout_redirect_uri": after_logout_url}
     if id_token:

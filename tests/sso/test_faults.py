@@ -187,3 +187,15 @@ def test_a_token_for_several_audiences_needs_us_as_its_authorized_party(signing)
     assert response.status_code == 400
     assert "authorized party" in AuditRecord.objects.get().request_body["error"]
     assert signing(Client(), {**claims, "azp": CLIENT_ID}, userinfo={"sub": "s-3"}).status_code == 302
+
+
+def test_a_logout_endpoint_that_is_no_url_is_not_followed(signing, faulty):
+    document = faulty.discovery(userinfo_endpoint=faulty.issuer + "/userinfo", end_session_endpoint="javascript:x()")
+    faulty.answer(discovery.DISCOVERY_PATH, document)
+    client = Client()
+    assert signing(client, {"sub": "s-4", "groups": ["ops"]}, userinfo={"sub": "s-4"}).status_code == 302
+
+    response = client.post("/accounts/logout/")
+
+    assert response["Location"] == "/accounts/login/"
+    assert client.get("/").status_code == 302

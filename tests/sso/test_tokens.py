@@ -7,7 +7,7 @@ from django.test import Client
 from hostup_dash.audit.models import AuditRecord
 
 from .conftest import DASHBOARD, local_url, sso_settings
-from .provider import OidcProvider
+from .provider import CLIENT_SECRET, OidcProvider
 
 pytestmark = pytest.mark.django_db
 
@@ -50,6 +50,7 @@ def test_no_token_reaches_the_audit_log_or_the_page(provider, sso_login):
     assert id_token.count(".") == 2  # a JWT, kept server-side for the provider's logout
     assert id_token not in page
     assert not any(id_token in body or "access_token" in body for body in bodies)
+    assert not any(CLIENT_SECRET in text for text in [page, *bodies])
 
 
 def test_discovery_is_read_once_and_kept(provider, sso_login):
