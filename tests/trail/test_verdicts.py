@@ -2,6 +2,7 @@
 dashboard (flagged on the VPS, its state re-read); unknown outcomes reconciled from HostUp's log."""
 
 import json
+import time
 from datetime import timedelta
 
 import pytest
@@ -14,9 +15,11 @@ from hostup_dash.audit.models import AuditRecord
 from hostup_dash.hostup import HostupError
 from hostup_dash.inventory import services as inventory
 from hostup_dash.inventory.models import VpsSnapshot
+from hostup_dash.pools import services as pools
 from hostup_dash.trail import selectors, services
 from hostup_dash.trail.models import HostupEvent, OwnApiKey
 from hostup_dash.trail.services.reconcile import IN_HOSTUP_LOG, NO_RECORD, NOT_IN_HOSTUP_LOG
+from tests.pools.helpers import account_state, eligible_vps
 from tests.trail.conftest import settle
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -126,6 +129,26 @@ def test_a_timed_out_allocate_is_reconciled_from_hostups_log(trail_hostup, setti
     assert reconcile.problem_code == IN_HOSTUP_LOG and event.id in reconcile.problem_detail
     assert reconcile.request_body["hostup_event_id"] == event.id and run.reconciled == 1
     assert not event.outside_dashboard  # our own request, whose reply never reached us
+
+
+def test_a_timed_out_route_create_is_reconciled_and_not_taken_for_an_outside_change(trail_hostup, operator):
+    # An account write names no VPS in its path: its event is found by method, action and time.
+    inventory.ipv6_allocate(actor=operator, vps_id=trail_hostup.vps_ids()[-1])  # our key, learned from its link
+    state = account_state()
+    trail_hostup.before_next("POST", "/api/v2/routed-ipv6", lambda: time.sleep(1.5))  # answered after we gave up
+    with pytest.raises(HostupError) as timed_out:
+        pools.route_create(actor=operator, pool_id=state.pools[0].id, vps_id=eligible_vps(state), prefix_length=64)
+    assert timed_out.value.is_outcome_unknown
+    settle(timedelta(seconds=1.5))
+
+    services.events_import()
+
+    (reconcile,) = _reconciles()
+    intent = AuditRecord.objects.get(action=Action.ROUTE_CREATE, outcome=Outcome.PENDING)
+    event = HostupEvent.objects.get(action="routed_ipv6_route.create")
+    assert (reconcile.intent, reconcile.outcome, reconcile.http_status) == (intent, Outcome.SUCCEEDED, 201)
+    assert reconcile.request_body["hostup_event_id"] == event.id
+    assert not event.outside_dashboard
 
 
 def test_an_unknown_outcome_hostup_never_logged_says_so_once_the_window_is_read(trail_hostup, operator, free_vps):

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from hostup_dash.audit.models import AuditRecord
 from hostup_dash.hostup.audit_log import AuditEvent, is_routed_ipv6, vps_id_of
@@ -23,13 +23,22 @@ from ..models import OwnApiKey
 Action = AuditRecord.Action
 Outcome = AuditRecord.Outcome
 
-# How our three actions appear in HostUp's log (the vocabulary is assumed, NOTES.md); refresh and
+# How our actions appear in HostUp's log (the vocabulary is assumed, NOTES.md); refresh and
 # allocate are both POSTs to one path, so `action` tells them apart.
-ACTION_EVENTS = {
+VPS_ACTION_EVENTS = {
     Action.ALLOCATE: ("POST", "routed_ipv6.allocate"),
     Action.REFRESH_NEXT_HOP: ("POST", "routed_ipv6.refresh_next_hop"),
     Action.RELEASE: ("DELETE", "routed_ipv6.release"),
 }
+# The account's writes name no VPS in their path; one runs at a time (the account lock), so the
+# method, the action and the time are enough to find ours.
+ACCOUNT_ACTION_EVENTS = {
+    Action.POOL_ALLOCATE: ("POST", "routed_ipv6_pool.allocate"),
+    Action.POOL_RELEASE: ("DELETE", "routed_ipv6_pool.release"),
+    Action.ROUTE_CREATE: ("POST", "routed_ipv6_route.create"),
+    Action.ROUTE_DELETE: ("DELETE", "routed_ipv6_route.delete"),
+}
+ACTION_EVENTS = VPS_ACTION_EVENTS | ACCOUNT_ACTION_EVENTS
 EVENT_ACTIONS = {event_action: action for action, (_, event_action) in ACTION_EVENTS.items()}
 API_ACTOR = "api"
 # Our clock and HostUp's may differ a little.
@@ -100,12 +109,18 @@ def unsettled_intents() -> QuerySet[AuditRecord]:
 
 
 def explaining_intent(event: AuditEvent) -> AuditRecord | None:
-    """Our intent whose unanswered request this event can be: same VPS and action, sent just before it arrived."""
+    """Our intent whose unanswered request this event can be: same action (and VPS, for a VPS's own
+    routed IPv6), sent just before it arrived."""
     action, vps_id = EVENT_ACTIONS.get(event.action or ""), vps_id_of(event)
-    if action is None or vps_id is None or event.method != ACTION_EVENTS[action][0]:
+    if action is None or event.method != ACTION_EVENTS[action][0]:
         return None
-    sent = Q(created_at__gte=event.occurred_at - request_window(), created_at__lte=event.occurred_at + CLOCK_SLACK)
-    return unsettled_intents().filter(sent, action=action, vps_id=vps_id).order_by("-id").first()
+    sent = (event.occurred_at - request_window(), event.occurred_at + CLOCK_SLACK)
+    intents = unsettled_intents().filter(action=action, created_at__range=sent)
+    if action in VPS_ACTION_EVENTS:
+        if vps_id is None:
+            return None
+        intents = intents.filter(vps_id=vps_id)
+    return intents.order_by("-id").first()
 
 
 def outside_changes(events: list[AuditEvent]) -> set[str]:

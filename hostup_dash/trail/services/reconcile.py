@@ -23,6 +23,7 @@ from .ownership import (
     API_ACTOR,
     CLOCK_SLACK,
     HOSTUP_KEEPS,
+    VPS_ACTION_EVENTS,
     Action,
     Outcome,
     event_settle,
@@ -73,8 +74,10 @@ def _logged_request(intent: AuditRecord, *, start: datetime, end: datetime, keys
     """The last request HostUp logged that matches the intent (an earlier one may have been a 429)."""
     method, action = ACTION_EVENTS[intent.action]
     events = HostupEvent.objects.filter(
-        vps_id=intent.vps_id, method=method, action=action, actor_type=API_ACTOR, occurred_at__range=(start, end)
+        method=method, action=action, actor_type=API_ACTOR, occurred_at__range=(start, end)
     )
+    if intent.action in VPS_ACTION_EVENTS:
+        events = events.filter(vps_id=intent.vps_id)
     if keys:
         events = events.filter(actor_id__in=keys)
     # A request another record of ours names was that action's, not this one's.
