@@ -48,7 +48,7 @@ ACTION_EVENTS = {
     Outcome.UNKNOWN: Event.ACTION_UNKNOWN,
 }
 # A follow-up check settles an unknown outcome: the action took effect or it did not.
-FOLLOW_UP_EVENTS = {TOOK_EFFECT: Event.ACTION_SUCCEEDED, NOT_TAKEN: Event.ACTION_FAILED}
+FOLLOW_UP_CODES = (TOOK_EFFECT, NOT_TAKEN)
 # A change request's end, as approval.decided's outcome names it.
 DECISIONS = {
     Action.CHANGE_APPROVE: "approved",
@@ -101,17 +101,24 @@ def _action_notice(record: AuditRecord) -> dict[str, Any] | None:
 
 
 def _follow_up_notice(record: AuditRecord) -> dict[str, Any] | None:
-    """The worker's check of an unknown outcome settles it: the intent's action, as if it had just ended."""
-    if record.action != Action.RESOLVE_OUTCOME or record.problem_code not in FOLLOW_UP_EVENTS or not record.intent_id:
+    """An unknown outcome settled, by the worker's check of HostUp's state or by HostUp's own log
+    (reconcile): the intent's action, as if it had just ended."""
+    if not record.intent_id:
+        return None
+    if record.action == Action.RESOLVE_OUTCOME and record.problem_code in FOLLOW_UP_CODES:
+        outcome = Outcome.SUCCEEDED if record.problem_code == TOOK_EFFECT else Outcome.FAILED
+    elif record.action == Action.RECONCILE and record.outcome in (Outcome.SUCCEEDED, Outcome.FAILED):
+        outcome = record.outcome
+    else:
         return None
     intent = record.intent
     text = f"{Action(intent.action).label} on {_vps(record)} by {clip(intent.actor_name)}, checked after an "
     text += f"unknown outcome: {clip(record.problem_detail)}"
     return {
-        "event": FOLLOW_UP_EVENTS[record.problem_code],
+        "event": ACTION_EVENTS[outcome],
         "actor": intent.actor_name,
         "action": intent.action,
-        "outcome": Outcome.SUCCEEDED if record.problem_code == TOOK_EFFECT else Outcome.FAILED,
+        "outcome": outcome,
         "text": text,
     }
 

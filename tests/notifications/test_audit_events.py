@@ -157,3 +157,26 @@ def test_a_failure_to_queue_never_fails_the_audit_record(webhook_for, make_user)
     record = _change_record(Action.BREAK_GLASS, actor=make_user("admin"), change_request_id=None)
     assert AuditRecord.objects.filter(pk=record.pk).exists()
     assert not Delivery.objects.exists()
+
+
+@pytest.mark.parametrize("outcome", ["succeeded", "failed"])
+def test_an_unknown_outcome_reconciled_from_hostups_log_is_that_outcome(webhook_for, make_user, outcome):
+    webhook_for("action.succeeded,action.failed")
+    intent = audit.audit_intent_record(
+        actor=make_user("operator"),
+        action=Action.ALLOCATE,
+        vps_id="vps-1",
+        vps_name="web-1",
+        request_body={},
+        client_ip=None,
+    )
+    audit.audit_follow_up_record(
+        intent=intent, actor_name="hostup-log", action=Action.RECONCILE, outcome=outcome, problem_detail="In the log."
+    )
+    [body] = _bodies()
+    assert (body["event"], body["action"], body["outcome"], body["actor"]) == (
+        f"action.{outcome}",
+        "allocate",
+        outcome,
+        "operator",
+    )
