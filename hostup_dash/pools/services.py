@@ -6,6 +6,9 @@ a time, audit intent before the call and outcome after, refusals audited.
 
 from __future__ import annotations
 
+import re
+from typing import TypeVar
+
 from django.contrib.auth.models import AbstractBaseUser
 
 from hostup_dash.audit.models import AuditRecord
@@ -28,6 +31,7 @@ from .usage import next_free, overlapping_route
 from .writes import AccountWrite, AccountWriteResult, run_account_write, snapshot_routes_store
 
 Action = AuditRecord.Action
+Listed = TypeVar("Listed")
 
 NOT_ALLOWED_NOW = "not_allowed_now"
 NOT_CONFIRMED = "not_confirmed"
@@ -137,12 +141,9 @@ def route_delete(
 ) -> AccountWriteResult:
     """Delete a route, confirmed by typing its prefix; the prefix is free at once. Raises Refusal or HostupError."""
     body = {"routeId": route_id}
-    errors = () if ROUTE_ID_PATTERN.fullmatch(route_id) else (_gone("route"),)
 
     def plan(state: AccountRoutes) -> AccountWrite:
-        route = state.route(route_id)
-        if route is None:
-            raise reason_refusal((_gone("route"),), code=NOT_ALLOWED_NOW)
+        route = _listed(state.route(route_id), "route")
         _gate_check(route.can_delete, title="HostUp does not allow deleting this route")
         _confirmation_check(confirm, route.prefix, what="route's prefix")
 
@@ -160,7 +161,7 @@ def route_delete(
         change=ChangeReason.of(reason, ticket),
         confirmed_write=True,
         body=body,
-        input_errors=errors,
+        input_errors=_id_errors(route_id, ROUTE_ID_PATTERN, "route"),
         plan=plan,
     )
 
@@ -203,12 +204,9 @@ def pool_release(
 ) -> AccountWriteResult:
     """Release a pool with no routes, confirmed by typing its /48; a cooldown follows. Raises Refusal or HostupError."""
     body = {"poolId": pool_id}
-    errors = () if POOL_ID_PATTERN.fullmatch(pool_id) else (_gone("pool"),)
 
     def plan(state: AccountRoutes) -> AccountWrite:
-        pool = state.pool(pool_id)
-        if pool is None:
-            raise reason_refusal((_gone("pool"),), code=NOT_ALLOWED_NOW)
+        pool = _listed(state.pool(pool_id), "pool")
         if pool.routes:
             count = len(pool.routes)
             words = f"The pool still has {count} route{'s' if count != 1 else ''}: delete them first."
@@ -231,7 +229,7 @@ def pool_release(
         change=ChangeReason.of(reason, ticket),
         confirmed_write=True,
         body=body,
-        input_errors=errors,
+        input_errors=_id_errors(pool_id, POOL_ID_PATTERN, "pool"),
         plan=plan,
     )
 
@@ -244,6 +242,18 @@ def _gate_check(gate: Gate | None, *, title: str) -> None:
 
 def _gone(what: str) -> FieldError:
     return FieldError(pointer=f"/{what}Id", detail=GONE.format(what=what), code="not_found")
+
+
+def _id_errors(value: str, pattern: re.Pattern[str], what: str) -> tuple[FieldError, ...]:
+    """An id from the page's URL that is not of HostUp's form was never one of its listing."""
+    return () if pattern.fullmatch(value) else (_gone(what),)
+
+
+def _listed(found: Listed | None, what: str) -> Listed:
+    """The route or pool HostUp still lists; refused as out of date when it no longer does."""
+    if found is None:
+        raise reason_refusal((_gone(what),), code=NOT_ALLOWED_NOW)
+    return found
 
 
 def _confirmation_check(typed: str, expected: str, *, what: str) -> None:
