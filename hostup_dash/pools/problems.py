@@ -36,7 +36,16 @@ def hostup_refusal_errors(problem: HostupError) -> tuple[FieldError, ...]:
     return (FieldError(pointer=pointer, detail=words, code=problem.code),)
 
 
+UNKNOWN_ADVICE = (
+    "The pools below were read from HostUp again after it: see whether the change is there before trying again. "
+    "The audit record is settled later from HostUp's own log."
+)
+
+
 def hostup_advice(problem: HostupError) -> str:
-    """What to do about a known conflict that concerns no one field (shown under HostUp's words)."""
+    """What to do about an unknown outcome, or a known conflict that concerns no one field (shown under
+    HostUp's words)."""
+    if problem.is_outcome_unknown:
+        return UNKNOWN_ADVICE
     pointer, advice = CONFLICTS.get(problem.code, (None, ""))
     return f"{CHANGED} {advice}" if pointer == "" and problem.status in (404, 409) else ""

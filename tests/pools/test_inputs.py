@@ -61,5 +61,6 @@ def test_an_unknown_outcome_is_explained_and_the_state_read_again(hostup, operat
     page = response.content.decode()
     assert response.status_code == 502
     assert "The outcome is unknown: HostUp may or may not have made the change." in page
+    assert "The pools below were read from HostUp again after it: see whether the change is there" in page
     assert 'id="pools-panel"' in page and "2001:db8:1000:10::/64" in page  # the pools as HostUp shows them now
     assert action_trail() == [("route_create", Outcome.PENDING), ("route_create", Outcome.UNKNOWN)]
