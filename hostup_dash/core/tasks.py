@@ -1,6 +1,8 @@
 """Worker housekeeping shared by every job: stalled jobs are retried, old jobs pruned."""
 
+from procrastinate import exceptions
 from procrastinate.contrib.django import app
+from procrastinate.jobs import Status
 
 from hostup_dash.core.jobs import WORKER_DEAD_AFTER
 
@@ -15,7 +17,12 @@ async def retry_stalled_jobs(context, timestamp: int) -> None:
     """
     manager = context.app.job_manager
     for job in await manager.get_stalled_jobs(seconds_since_heartbeat=WORKER_DEAD_AFTER.total_seconds()):
-        await manager.retry_job(job)
+        try:
+            await manager.retry_job(job)
+        except exceptions.UniqueViolation:
+            # A job with its queueing lock was queued while it hung (a periodic tick, a sweep) and waits: that
+            # one does the same work. Put back, this one would break the lock, and the jobs after it stay stalled.
+            await manager.finish_job(job, status=Status.FAILED, delete_job=False)
 
 
 @app.periodic(cron="17 * * * *", periodic_id="prune-old-jobs")
