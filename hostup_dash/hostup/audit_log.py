@@ -187,9 +187,14 @@ class AuditLogCalls:
         return AuditEventPage.from_json(self._get("/api/v2/audit-log", READ_AUDIT, params=params).value)
 
     def iter_audit_events(
-        self, start_at: datetime, end_at: datetime | None = None, hide_get: bool = True
+        self,
+        start_at: datetime,
+        end_at: datetime | None = None,
+        hide_get: bool = True,
+        before_page: Callable[[], None] | None = None,
     ) -> Iterator[AuditEvent]:
-        """Every event of the window over all pages, each once.
+        """Every event of the window over all pages, each once; `before_page` runs before each page is asked for
+        (a background caller waits there for its share of the rate limit).
 
         Pass a fixed `end_at`: without it the window moves between pages, and HostUp's offset
         cursor then repeats events (dropped here by id) where newer ones pushed them down.
@@ -197,6 +202,8 @@ class AuditLogCalls:
         seen: set[str] = set()
         cursor: str | None = None
         while True:
+            if before_page is not None:
+                before_page()
             page = self.list_audit_events(start_at, end_at, hide_get, cursor)
             for event in page.events:
                 if event.id not in seen:

@@ -205,9 +205,11 @@ def timeline_page(filters: AuditFilters, *, older: str = "", newer: str = "", si
         (DASHBOARD, _page_of(records, time_field="created_at", older=going_older, size=size + 1)),
         (HOSTUP, _page_of(events, time_field="occurred_at", older=going_older, size=size + 1)),
     ]
+    # Ties of time and side keep the order PostgreSQL gave (a stable sort): its collation, not
+    # Python's, orders event ids, and the next page's cursor is compared by PostgreSQL.
     places = sorted(
         (Place(at=at, rank=rank, key=str(key)) for rank, rows in sides for at, key in rows),
-        key=lambda p: (p.at, p.rank, int(p.key) if p.rank == DASHBOARD else p.key),
+        key=lambda p: (p.at, p.rank),
         reverse=going_older,
     )
     has_more = len(places) > size
@@ -274,6 +276,7 @@ EVENT_CSV_COLUMNS = {
 }
 # An event's text comes from HostUp, and from whoever acted there.
 EVENT_OUTSIDE_TEXT = {
+    "hostup_event_id": "id",  # only its evt_ form is assumed (NOTES.md): it is HostUp's text like the rest
     "vps_name": "resource_label",
     "actor_type": "actor_type",
     "actor_id": "actor_id",

@@ -1,14 +1,18 @@
 """The import of HostUp's audit log against the simulator over HTTP: windows, idempotence, gaps, the missing scope."""
 
+import json
 from datetime import timedelta
 
 import pytest
 from django.db import DatabaseError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
+from hostup_dash.inventory.models import RateBudget
+from hostup_dash.inventory.services.budget import BUDGET_KEY
 from hostup_dash.trail import services
 from hostup_dash.trail.models import EventGap, EventImport, HostupEvent
-from hostup_dash.trail.services.imports import HOSTUP_KEEPS, NO_IMPORT_RAN, OVERLAP, SCOPE_MISSING
+from hostup_dash.trail.services.imports import HOSTUP_KEEPS, KEY_REMOVED, NO_IMPORT_RAN, OVERLAP, SCOPE_MISSING
 from hostup_dash.trail.services.ownership import event_settle
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -147,3 +151,57 @@ def test_failing_imports_extend_one_gap_with_their_reason(trail_hostup, settings
     (gap,) = EventGap.objects.all()
     assert gap.reason == f"The imports failed: {SCOPE_MISSING}"
     assert abs(gap.to_at - (later.started_at - HOSTUP_KEEPS)) < timedelta(seconds=1)
+
+
+def test_a_failed_first_import_at_start_up_leaves_no_gap(trail_hostup, settings):
+    # `make run`: the worker's first import runs a second before the simulator answers.
+    settings.HOSTUP_API_URL = "http://127.0.0.1:9"
+    failed = services.events_import()
+    assert failed.status == Status.FAILED
+    ten_minutes = timedelta(minutes=10)  # the next import is due that much later
+    EventImport.objects.update(started_at=F("started_at") - ten_minutes, start_at=F("start_at") - ten_minutes)
+    settings.HOSTUP_API_URL = trail_hostup.url
+
+    run = services.events_import()
+
+    assert run.status == Status.SUCCEEDED and run.start_at < run.started_at - HOSTUP_KEEPS + timedelta(seconds=1)
+    assert not EventGap.objects.exists()  # the first success read all HostUp keeps: nothing is missing
+
+
+def test_each_page_is_taken_from_the_background_share_of_the_rate_limit(trail_hostup):
+    # The share is spent until the window ends in a second and a half: the import waits for the next one.
+    resets_at = timezone.now() + timedelta(seconds=1.5)
+    RateBudget.objects.update_or_create(key=BUDGET_KEY, defaults={"limit": 100, "remaining": 1, "resets_at": resets_at})
+
+    run = services.events_import()
+
+    (call,) = trail_hostup.calls_to("GET", "/api/v2/audit-log")
+    assert run.status == Status.SUCCEEDED and timezone.now() >= resets_at
+    budget = RateBudget.objects.get(key=BUDGET_KEY)
+    assert budget.remaining is not None and budget.remaining < budget.limit  # corrected from HostUp's answer
+
+
+def test_a_rate_limited_import_fails_in_words_and_holds_off_every_background_call(trail_hostup):
+    trail_hostup.fail_next("rate_limit", count=3, path_prefix="/api/v2/audit-log", retry_after=1)
+
+    run = services.events_import()
+
+    assert (run.status, run.problem_status) == (Status.FAILED, 429) and run.message
+    assert RateBudget.objects.get(key=BUDGET_KEY).paused_until > timezone.now()
+
+
+def test_our_api_key_is_never_stored_even_if_hostup_echoes_it(trail_hostup, settings):
+    token = settings.HOSTUP_API_TOKEN
+    trail_hostup.add_audit_event(
+        {
+            "occurredAt": (timezone.now() - timedelta(minutes=3)).isoformat(),
+            "method": "POST",
+            "userAgent": f"curl (Bearer {token})",
+            "headers": {"authorization": f"Bearer {token}"},
+        }
+    )
+
+    services.events_import()
+
+    (event,) = HostupEvent.objects.all()
+    assert token not in event.user_agent and token not in json.dumps(event.raw) and KEY_REMOVED in event.user_agent

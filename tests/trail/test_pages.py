@@ -226,3 +226,29 @@ def test_audit_says_when_no_import_has_run_for_a_while(auditor_client, trail_hos
     page = auditor_client.get(reverse("audit:audit-list")).content.decode()
 
     assert "none has run since (is the worker running?)" in page
+
+
+def test_hostups_text_is_escaped_on_audit_and_defused_in_the_csv(auditor_client, trail_hostup, allocated_vps):
+    hostile = '=HYPERLINK("https://evil.example","x")'
+    trail_hostup.add_audit_event(
+        {
+            "id": hostile,
+            "occurredAt": (timezone.now() - timedelta(minutes=3)).isoformat(),
+            "method": "DELETE",
+            "path": f"/api/v2/vps/{allocated_vps}/routed-ipv6",
+            "endpoint": "/api/v2/vps/{id}/routed-ipv6",
+            "summary": "<script>alert(1)</script>",
+            "actorType": "+staff",
+            "success": True,
+            "statusCode": 200,
+        }
+    )
+    services.events_import()
+
+    page = auditor_client.get(reverse("audit:audit-list")).content.decode()
+    body = _body(auditor_client.get(reverse("audit:audit-export-csv")))
+
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    rows = list(csv.DictReader(io.StringIO("".join(body.splitlines(keepends=True)[1:]))))
+    (row,) = [row for row in rows if row["source"] == "hostup"]
+    assert (row["hostup_event_id"], row["actor_type"]) == ("'" + hostile, "'+staff")

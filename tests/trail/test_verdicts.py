@@ -2,16 +2,20 @@
 dashboard (flagged on the VPS, its state re-read); unknown outcomes reconciled from HostUp's log."""
 
 import json
+import threading
 import time
 from datetime import timedelta
 
+import psycopg
 import pytest
 from django.db import connection
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from procrastinate.contrib.django.models import ProcrastinateJob
 
 from hostup_dash.audit import services as audit
 from hostup_dash.audit.models import AuditRecord
+from hostup_dash.core.locks import lock_key
 from hostup_dash.hostup import HostupError
 from hostup_dash.inventory import services as inventory
 from hostup_dash.inventory.models import VpsSnapshot
@@ -183,3 +187,22 @@ def test_an_outside_change_is_sent_to_the_webhooks_that_asked_for_it(trail_hostu
     (delivery,) = Delivery.objects.all()
     body = json.loads(bytes(delivery.payload))
     assert delivery.event == Event.CHANGE_OUTSIDE and body["vps_id"] == allocated_vps and "customer" in body["actor"]
+
+
+def test_our_write_whose_outcome_record_is_written_late_is_not_outside(trail_hostup, operator, free_vps, jobs):
+    # Another append holds the chain's lock for 3 s just as HostUp answers: our outcome record is written late.
+    def hold_the_chain() -> None:
+        holder = psycopg.connect(**connection.get_connection_params(), autocommit=True)
+        holder.execute("SELECT pg_advisory_lock(%s)", [lock_key(audit.CHAIN_LOCK)])
+        threading.Timer(3.0, holder.close).start()
+
+    trail_hostup.before_next("POST", f"/api/v2/vps/{free_vps}", hold_the_chain)
+    result = inventory.ipv6_allocate(actor=operator, vps_id=free_vps)
+    (event,) = [e for e in trail_hostup.audit_events() if e["requestId"] == result.record.hostup_request_id]
+    assert result.record.created_at - parse_datetime(event["occurredAt"]) > timedelta(seconds=2.5)
+    settle()
+
+    run = services.events_import()
+
+    assert run.outside_found == 0 and not HostupEvent.objects.get(id=event["id"]).outside_dashboard
+    assert not jobs.rereads()

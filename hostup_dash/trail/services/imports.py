@@ -10,19 +10,23 @@ so a run killed half-way and run again stores nothing twice.
 
 from __future__ import annotations
 
+import json
 import logging
+import time
 from datetime import timedelta
 from itertools import islice
+from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from hostup_dash.audit.services import _storable as storable  # the audit log's own cleaning of outside text
 from hostup_dash.core.clients import hostup_client
 from hostup_dash.core.locks import advisory_lock
-from hostup_dash.hostup import HostupError
+from hostup_dash.hostup import HostupClient, HostupError
 from hostup_dash.hostup.audit_log import AuditEvent, is_routed_ipv6, vps_id_of
-from hostup_dash.inventory.services.budget import budget_observe
+from hostup_dash.inventory.services.budget import budget_observe, budget_pause, budget_take
 from hostup_dash.inventory.services.state_pass import problem_in_words
 
 from ..models import EventGap, EventImport, HostupEvent
@@ -45,6 +49,7 @@ SCOPE_MISSING = (
     "Add that scope to the key in HostUp's panel; until then HostUp's side of the trail is not imported."
 )
 KEY_REJECTED = "HostUp did not accept the dashboard's API key, so its audit log could not be read."
+KEY_REMOVED = "[the dashboard's API key, removed]"
 NO_IMPORT_RAN = "No import ran while HostUp still kept these events (no worker was running)."
 
 
@@ -67,7 +72,9 @@ def events_import() -> EventImport | None:
         run = EventImport.objects.create(started_at=now, start_at=start_at, end_at=now - event_settle())
         client = hostup_client(actor=IMPORT_ACTOR)
         try:
-            events = client.iter_audit_events(run.start_at, run.end_at, hide_get=True)
+            events = client.iter_audit_events(
+                run.start_at, run.end_at, hide_get=True, before_page=lambda: _budget_wait(client)
+            )
             while batch := list(islice(events, STORE_BATCH)):
                 _store(batch, run)
             run.status = Status.SUCCEEDED
@@ -75,6 +82,8 @@ def events_import() -> EventImport | None:
             run.status, run.problem_status, run.problem_code = Status.FAILED, problem.status, problem.code
             run.message = _failure_words(problem)
             logger.warning("HostUp audit-log import failed: %s (%s)", problem.code, problem.status)
+            if problem.is_rate_limited:  # every background caller holds off, as after the state pass's 429
+                budget_pause(seconds=problem.retry_after or 1.0)
         except Exception:
             run.status, run.message = Status.FAILED, "The import stopped on an internal error (see the logs)."
             raise
@@ -88,6 +97,12 @@ def events_import() -> EventImport | None:
             run.reconciled = reconcile_unknown()
             run.save(update_fields=["reconciled"])
     return run
+
+
+def _budget_wait(client: HostupClient) -> None:
+    """Each page is taken from the background share of HostUp's rate limit, like the state pass's reads."""
+    while wait := budget_take(client=client):
+        time.sleep(wait)
 
 
 def _failure_words(problem: HostupError) -> str:
@@ -115,9 +130,21 @@ def _store(events: list[AuditEvent], run: EventImport) -> None:
     run.save(update_fields=["events_seen", "events_new", "outside_found"])
 
 
+def _keyless(value: Any) -> Any:
+    """The value without our API key, should HostUp ever echo it (a header copied into an event): it is never stored."""
+    token = settings.HOSTUP_API_TOKEN
+    if not token:
+        return value
+    if isinstance(value, str):
+        return value.replace(token, KEY_REMOVED)
+    text, quoted = json.dumps(value), json.dumps(token)[1:-1]
+    return json.loads(text.replace(quoted, KEY_REMOVED)) if quoted in text else value
+
+
 def _text(value: str | None, name: str) -> str:
-    """Outside text as a column holds it: NULs and lone surrogates replaced, cut to the column's length."""
-    text = storable(value or "")
+    """Outside text as a column holds it: NULs and lone surrogates replaced, our key removed, cut to the column's
+    length."""
+    text = _keyless(storable(value or ""))
     limit = HostupEvent._meta.get_field(name).max_length
     return text[:limit] if limit else text
 
@@ -149,8 +176,8 @@ def _row(event: AuditEvent, *, outside: bool) -> HostupEvent:
         status_code=event.status_code if event.status_code is not None and 0 <= event.status_code < 1000 else None,
         duration_ms=event.duration_ms if event.duration_ms is not None and 0 <= event.duration_ms < 2**31 else None,
         success=event.success,
-        changes=storable([{"field": c.field, "before": c.before, "after": c.after} for c in event.changes]),
-        raw=storable(event.raw),
+        changes=_keyless(storable([{"field": c.field, "before": c.before, "after": c.after} for c in event.changes])),
+        raw=_keyless(storable(event.raw)),
         vps_id=vps_id_of(event) or "",
         is_routed_ipv6=is_routed_ipv6(event),
         outside_dashboard=outside,
@@ -161,13 +188,16 @@ def _row(event: AuditEvent, *, outside: bool) -> HostupEvent:
 def gap_note(run: EventImport) -> EventGap | None:
     """Record, or extend while it lasts, the span no import read while HostUp still kept it.
 
-    The span starts where the last succeeded import ended (before any, where the first import
-    began) and ends where HostUp's memory now begins; a run that succeeds ends the outage.
+    The span starts where the last succeeded import ended and ends where HostUp's memory now
+    begins; a run that succeeds ends the outage. Before any import succeeded nothing is missing:
+    HostUp's side of the trail begins with the first that does, which reads all HostUp still keeps
+    (a first attempt failing at start-up, the worker up before HostUp answers, is no outage).
     """
     kept_from = run.started_at - HOSTUP_KEEPS
     previous = last_succeeded(before=run.started_at)
-    first = EventImport.objects.order_by("started_at").first()
-    covered_to = previous.end_at if previous else first.start_at
+    if previous is None:
+        return None
+    covered_to = previous.end_at
     if covered_to >= kept_from:
         return None
     failed = (

@@ -78,11 +78,11 @@ def own_request_ids(events: Iterable[AuditEvent]) -> set[str]:
     events = [event for event in events if event.request_id]
     if not events:
         return set()
-    # Our record is written after HostUp answered, at most a timeout after the request arrived.
+    # Our record is written after HostUp answered, but how long after has no bound (the append may
+    # wait for the chain's lock): only the earliest time narrows the search (the time index).
     earliest = min(event.occurred_at for event in events) - CLOCK_SLACK
-    latest = max(event.occurred_at for event in events) + request_window() + CLOCK_SLACK
     records = AuditRecord.objects.filter(
-        created_at__range=(earliest, latest), hostup_request_id__in={event.request_id for event in events}
+        created_at__gte=earliest, hostup_request_id__in={event.request_id for event in events}
     )
     return set(records.values_list("hostup_request_id", flat=True))
 

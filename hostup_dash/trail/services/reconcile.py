@@ -81,9 +81,7 @@ def _logged_request(intent: AuditRecord, *, start: datetime, end: datetime, keys
     if keys:
         events = events.filter(actor_id__in=keys)
     # A request another record of ours names was that action's, not this one's.
-    named = AuditRecord.objects.filter(
-        created_at__range=(start, end + request_window()), hostup_request_id=OuterRef("request_id")
-    )
+    named = AuditRecord.objects.filter(created_at__gte=start, hostup_request_id=OuterRef("request_id"))
     return events.exclude(Exists(named)).order_by("-occurred_at", "-id").first()
 
 
