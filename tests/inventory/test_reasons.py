@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from hostup_dash.audit.models import AuditRecord
+from hostup_dash.core.clients import hostup_client
 from hostup_dash.inventory import services
 from hostup_dash.inventory.models import VpsSnapshot
 from tests.factories import RELEASE_REASON, action_trail, last_record, pick_vps, release_form, synced
@@ -198,3 +199,44 @@ def test_release_service_carries_the_change_request_to_its_records(hostup, make_
 
     assert result.record.change_request_id == result.record.intent.change_request_id == 41
     assert result.record.compute_hash() == result.record.hash
+
+
+def test_a_stale_record_lets_no_other_prefix_be_released_and_then_takes_the_live_one(
+    hostup, admin_client_role, allocated_vps
+):
+    form = release_form(hostup, allocated_vps)
+    live = form["confirm"]
+    stale = "2001:db8:ffff::/48"  # what the page showed: the record is older than HostUp
+    VpsSnapshot.objects.filter(vps_id=allocated_vps).update(routed_prefix=stale)
+
+    response = admin_client_role.post(_url("ipv6-release", allocated_vps), form | {"confirm": stale}, **HTMX)
+
+    assert response.status_code == 409
+    words = f"HostUp now shows {live} for this VPS, not {stale} as the page did"
+    assert words in response.content.decode()
+    assert [call.method for call in hostup.calls] == ["GET"]  # the live read only: nothing released
+    record = last_record()
+    assert (record.action, record.outcome, record.problem_code) == ("release", Outcome.REFUSED, "not_confirmed")
+    assert VpsSnapshot.objects.get(vps_id=allocated_vps).routed_prefix == live  # the form now names it
+
+    response = admin_client_role.post(_url("ipv6-release", allocated_vps), form, **HTMX)
+
+    assert response.status_code == 200
+    assert [call.method for call in _writes(hostup)] == ["DELETE"]
+
+
+def test_a_prefix_released_at_hostup_meanwhile_is_not_released_again(hostup, admin_client_role, allocated_vps):
+    form = release_form(hostup, allocated_vps)
+    client = hostup_client()
+    try:
+        client.release_routed_ipv6(allocated_vps)  # someone else, outside the dashboard; the record still has it
+    finally:
+        client.close()
+    hostup.reset_calls()
+
+    response = admin_client_role.post(_url("ipv6-release", allocated_vps), form, **HTMX)
+
+    assert response.status_code == 409
+    assert "HostUp shows no routed prefix on this VPS any more" in response.content.decode()
+    assert _writes(hostup) == []
+    assert not VpsSnapshot.objects.get(vps_id=allocated_vps).has_active_allocation

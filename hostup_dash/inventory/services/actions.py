@@ -52,6 +52,14 @@ NOT_CONFIRMED = "not_confirmed"
 # A release is confirmed by typing the prefix it gives up, compared on the server with the one on record.
 NOT_CONFIRMED_DETAIL = "Releasing starts a cooldown: type the prefix being released, {prefix}, exactly."
 NO_PREFIX_DETAIL = "No prefix of this VPS is on record to confirm: re-check its state first."
+# The record can be older than HostUp: the typed prefix is also compared with HostUp's live one before sending.
+LIVE_MISMATCH_DETAIL = (
+    "HostUp now shows {live} for this VPS, not {typed} as the page did; the page is updated. "
+    "Nothing was sent: type {live} to release it."
+)
+LIVE_NONE_DETAIL = "HostUp shows no routed prefix on this VPS any more; the page is updated. Nothing was sent."
+CONFIRM_UNREAD = "confirm_unread"
+CONFIRM_UNREAD_DETAIL = "The prefix could not be checked against HostUp ({title}). Nothing was sent; try again."
 
 
 @dataclass(frozen=True)
@@ -296,8 +304,10 @@ def _run_action(
             audit.audit_refusal_record(**refusal, problem=busy)
             raise busy from None
         try:
-            if state_check is not None:
+            if state_check is not None:  # an approved release's check compares the prefix its requester saw
                 state_check(client)
+            elif confirm is not None:
+                _confirm_live_check(client, vps_id=vps_id, confirm=confirm, refusal=refusal)
             intent = audit.audit_intent_record(
                 actor=actor,
                 action=action,
@@ -345,6 +355,27 @@ def _run_action(
             )
         _log_outcome(record)
     return ActionResult(record=record, message=message)
+
+
+def _confirm_live_check(client: HostupClient, *, vps_id: str, confirm: str, refusal: dict[str, Any]) -> None:
+    """A release's typed prefix against HostUp's live state, under the VPS's lock, before the intent: a record
+    older than HostUp must not let another prefix than the one typed be released. Raises Refusal (audited),
+    after storing the live state so the form shown again names the prefix there is."""
+    try:
+        live = client.get_routed_ipv6(vps_id)
+    except HostupError as unread:
+        detail = CONFIRM_UNREAD_DETAIL.format(title=unread.title)
+        problem = Refusal(code=CONFIRM_UNREAD, title="State not read", detail=detail, status=502)
+    else:
+        active = live.active_allocation
+        if active is not None and active.prefix == confirm:
+            return
+        vps_state_store(vps_id=vps_id, state=live)
+        detail = LIVE_MISMATCH_DETAIL.format(live=active.prefix, typed=confirm) if active else LIVE_NONE_DETAIL
+        errors = (FieldError(pointer="/confirm", detail=detail, code=NOT_CONFIRMED),)
+        problem = Refusal(code=NOT_CONFIRMED, title="The VPS changed", detail=detail, status=409, errors=errors)
+    audit.audit_refusal_record(**refusal, problem=problem)
+    raise problem
 
 
 def _ms_since(started: float) -> int:
