@@ -21,8 +21,10 @@ USER_AGENT = "hostup-dash-webhooks"
 # A value quoted in `text` is cut here (the JSON fields keep it whole), and the whole line here.
 QUOTED_MAX = 200
 TEXT_MAX = 1000
-# Slack and Mattermost act on these in a message: "@channel" pings everyone, "<…>" makes links and mentions.
+# Slack and Mattermost act on these in a message: "@channel" pings everyone, "<…>" makes links and mentions,
+# and Mattermost renders Markdown, where "[words](url)" shows the words and hides where they lead.
 _MENTION = re.compile(r"@(?=(?:channel|here|all|everyone)\b)", re.IGNORECASE)
+_MARKDOWN_LINK = "]("
 
 
 def clip(value: str, *, limit: int = QUOTED_MAX) -> str:
@@ -33,9 +35,10 @@ def clip(value: str, *, limit: int = QUOTED_MAX) -> str:
 
 def chat_safe(text: str) -> str:
     """The `text` line as sent: one line, with &, < and > escaped as Slack asks and @channel-like mentions
-    broken by a zero-width space, so no VPS name, reason or caller's text can ping a room or forge a link."""
+    and Markdown links broken by a zero-width space, so no VPS name, reason or caller's text can ping a room
+    or forge a link (a URL stays visible as itself)."""
     text = clip(text, limit=TEXT_MAX).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _MENTION.sub("@\u200b", text)
+    return _MENTION.sub("@\u200b", text).replace(_MARKDOWN_LINK, "]\u200b(")
 
 
 def dashboard_link(path: str = "/") -> str:

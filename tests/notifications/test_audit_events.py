@@ -94,6 +94,27 @@ def test_the_reason_and_ticket_are_in_the_body_and_the_text(webhook_for, make_us
     assert "succeeded. Reason: router swap, OPS-7. http" in body["text"]
 
 
+def test_a_hostile_reason_or_vps_name_can_neither_ping_a_room_nor_hide_a_link(settings, webhook_for, make_user):
+    settings.DASHBOARD_URL = "https://dash.example.net"
+    webhook_for("action.succeeded")
+    intent = audit.audit_intent_record(
+        actor=make_user("operator"),
+        action=Action.REFRESH_NEXT_HOP,
+        vps_id="vps-1",
+        vps_name="@here web-1",
+        request_body={},
+        client_ip=None,
+        reason="see [https://dash.example.net/vps/vps-1/](https://evil.example/login) @channel",
+    )
+    audit.audit_outcome_record(intent=intent, outcome=AuditRecord.Outcome.SUCCEEDED, duration_ms=5)
+    [body] = _bodies()
+    # Mattermost renders Markdown: "[words](url)" would show the dashboard's address and lead elsewhere.
+    assert "](" not in body["text"] and "]\u200b(https://evil.example/login)" in body["text"]
+    assert "@here" not in body["text"] and "@channel" not in body["text"]
+    assert body["link"].startswith("https://dash.example.net/") and body["text"].endswith(" " + body["link"])
+    assert body["reason"] == intent.reason  # the JSON field keeps what was written
+
+
 def _change_record(action: str, **fields) -> AuditRecord:
     return audit.audit_change_record(
         actor=fields.pop("actor", None),
