@@ -12,9 +12,10 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 @pytest.fixture(autouse=True)
-def four_eyes(settings):
-    """Releases need approval, as by default (set here so no other test's setting leaks in)."""
-    settings.APPROVAL_REQUIRED_FOR = ["release"]
+def _actions_without_approval(settings):
+    """Overrides tests/conftest.py's fixture of this name: these tests keep APPROVAL_REQUIRED_FOR as a plain
+    settings load gives it, so they exercise the default (release needs approval), not a copy of it."""
+    assert settings.APPROVAL_REQUIRED_FOR == ["release"], "run these tests without APPROVAL_REQUIRED_FOR set"
     settings.APPROVAL_TTL = 3600
 
 

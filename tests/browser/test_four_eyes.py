@@ -8,6 +8,13 @@ from playwright.sync_api import Browser, Page, expect
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+@pytest.fixture(autouse=True)
+def _actions_without_approval():
+    """Overrides tests/conftest.py's fixture of this name: the flow runs with the default a plain settings
+    load gives (release needs approval), as on a clean clone."""
+    assert django_settings.APPROVAL_REQUIRED_FOR == ["release"], "run this test without APPROVAL_REQUIRED_FOR set"
+
+
 @pytest.fixture
 def approver_page(browser: Browser, browser_context_args: dict, live_server, make_user):
     """A second browser context (its own cookies), logged in as an approver."""
@@ -23,9 +30,8 @@ def approver_page(browser: Browser, browser_context_args: dict, live_server, mak
 
 
 def test_a_release_runs_only_once_a_second_person_approves_it(
-    page: Page, approver_page: Page, live_server, hostup, settings, open_vps_as
+    page: Page, approver_page: Page, live_server, hostup, open_vps_as
 ):
-    settings.APPROVAL_REQUIRED_FOR = ["release"]
     vps_id = open_vps_as("admin", allocated=True)
     panel = page.locator("#ipv6-panel")
     prefix = panel.locator("#routed-prefix").inner_text()
