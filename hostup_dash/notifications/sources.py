@@ -95,8 +95,7 @@ def audit_notice(record: AuditRecord) -> dict[str, Any] | None:
 def _action_notice(record: AuditRecord) -> dict[str, Any] | None:
     if record.action not in ACTIONS or record.outcome not in ACTION_EVENTS:
         return None
-    where = f" on {_vps(record)}" if record.vps_id or record.vps_name else ""  # account pools have no VPS
-    what = f"{Action(record.action).label}{where} by {clip(record.actor_name)}"
+    what = f"{Action(record.action).label}{_where(record)} by {clip(record.actor_name)}"
     return {"event": ACTION_EVENTS[record.outcome], "text": f"{what} {_outcome_words(record)}."}
 
 
@@ -108,11 +107,17 @@ def _follow_up_notice(record: AuditRecord) -> dict[str, Any] | None:
     if record.action == Action.RESOLVE_OUTCOME and record.problem_code in FOLLOW_UP_CODES:
         outcome = Outcome.SUCCEEDED if record.problem_code == TOOK_EFFECT else Outcome.FAILED
     elif record.action == Action.RECONCILE and record.outcome in (Outcome.SUCCEEDED, Outcome.FAILED):
+        # The worker's state check may have settled it first and told the webhooks: they hear of it once.
+        checked = AuditRecord.objects.filter(
+            intent_id=record.intent_id, action=Action.RESOLVE_OUTCOME, problem_code__in=FOLLOW_UP_CODES
+        )
+        if checked.exists():
+            return None
         outcome = record.outcome
     else:
         return None
     intent = record.intent
-    text = f"{Action(intent.action).label} on {_vps(record)} by {clip(intent.actor_name)}, checked after an "
+    text = f"{Action(intent.action).label}{_where(record)} by {clip(intent.actor_name)}, checked after an "
     text += f"unknown outcome: {clip(record.problem_detail)}"
     return {
         "event": ACTION_EVENTS[outcome],
@@ -152,6 +157,11 @@ def _break_glass_notice(record: AuditRecord) -> dict[str, Any] | None:
 
 def _vps(record: AuditRecord) -> str:
     return vps_words(record.vps_id, record.vps_name)
+
+
+def _where(record: AuditRecord) -> str:
+    """on <the VPS> (with its leading space), or nothing: the account's pools and routes have no VPS."""
+    return f" on {_vps(record)}" if record.vps_id or record.vps_name else ""
 
 
 def _request_link(record: AuditRecord) -> str:

@@ -10,6 +10,7 @@ from hostup_dash.audit.models import AuditRecord
 from hostup_dash.core.errors import Refusal
 from hostup_dash.hostup import HostupError
 from hostup_dash.inventory import services as inventory
+from hostup_dash.inventory.services.outcomes import NOT_TAKEN, TOOK_EFFECT
 from hostup_dash.notifications.models import Delivery
 from tests.factories import pick_vps, synced
 
@@ -201,3 +202,59 @@ def test_an_unknown_outcome_reconciled_from_hostups_log_is_that_outcome(webhook_
         outcome,
         "operator",
     )
+
+
+def _intent(make_user, action: str, *, vps_id: str = "vps-1", vps_name: str = "web-1", **fields) -> AuditRecord:
+    return audit.audit_intent_record(
+        actor=make_user("operator"),
+        action=action,
+        vps_id=vps_id,
+        vps_name=vps_name,
+        request_body={},
+        client_ip=None,
+        **fields,
+    )
+
+
+@pytest.mark.parametrize(
+    ("code", "event"), [(TOOK_EFFECT, "action.succeeded"), (NOT_TAKEN, "action.failed"), ("still_unknown", None)]
+)
+def test_the_workers_state_check_of_an_unknown_outcome_is_that_outcome(webhook_for, make_user, code, event):
+    webhook_for()
+    intent = _intent(make_user, Action.RELEASE)
+    audit.audit_outcome_record(intent=intent, outcome=AuditRecord.Outcome.UNKNOWN, duration_ms=5)
+    audit.audit_follow_up_record(
+        intent=intent,
+        actor_name="outcome checker",
+        action=Action.RESOLVE_OUTCOME,
+        outcome=AuditRecord.Outcome.SUCCEEDED,
+        problem_code=code,
+        problem_detail="HostUp shows no active prefix.",
+    )
+    bodies = _bodies()
+    assert bodies[0]["event"] == "action.unknown"
+    if event is None:  # a check that could not tell: nothing settled, nothing to tell
+        assert len(bodies) == 1
+        return
+    [_, body] = bodies
+    assert (body["event"], body["action"], body["actor"]) == (event, "release", "operator")
+    assert "checked after an unknown outcome: HostUp shows no active prefix." in body["text"]
+
+
+def test_an_account_pool_write_settled_from_hostups_log_names_no_vps(webhook_for, make_user):
+    webhook_for("action.succeeded")
+    intent = _intent(make_user, Action.POOL_ALLOCATE, vps_id="", vps_name="")
+    audit.audit_follow_up_record(
+        intent=intent, actor_name="hostup-log", action=Action.RECONCILE, outcome="succeeded", problem_detail="Logged."
+    )
+    [body] = _bodies()
+    assert (body["action"], body["vps_id"]) == ("pool_allocate", "")
+    assert body["text"].startswith("Allocate pool by operator, checked after an unknown outcome: Logged.")
+
+
+def test_a_bulk_runs_item_is_an_action_event_like_a_single_one(webhook_for, make_user):
+    webhook_for("action.succeeded")
+    intent = _intent(make_user, Action.REFRESH_NEXT_HOP, bulk_run_id=7)
+    audit.audit_outcome_record(intent=intent, outcome=AuditRecord.Outcome.SUCCEEDED, duration_ms=5)
+    [body] = _bodies()
+    assert (body["event"], body["vps_id"], body["action"]) == ("action.succeeded", "vps-1", "refresh_next_hop")
