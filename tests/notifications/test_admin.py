@@ -103,3 +103,22 @@ def test_the_delivery_log_shows_status_time_and_attempts(admin_client_role):
 def test_operators_cannot_reach_the_webhooks(operator_client):
     response = operator_client.get(LIST)
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_a_staff_user_who_is_not_an_admin_cannot_add_change_or_remove_a_webhook(make_user, client):
+    # is_staff lets one into the admin; the webhooks' permissions are the admin role's alone, checked on the server.
+    user = make_user("operator", "staff-operator")
+    user.is_staff = True
+    user.save()
+    client.force_login(user)
+    webhook = services.webhook_create(url="https://chat.example/h", events="break_glass", actor=None, via="command")
+    change = reverse("admin:notifications_webhook_change", args=[webhook.webhook.pk])
+    delete = reverse("admin:notifications_webhook_delete", args=[webhook.webhook.pk])
+
+    assert _add(client).status_code == 403
+    assert client.post(change, {"events": ["drift.found"], "active": ""}).status_code == 403
+    assert client.post(delete, {"post": "yes"}).status_code == 403
+    assert client.get(LIST).status_code == 403
+    assert client.get(reverse("admin:notifications_delivery_changelist")).status_code == 403
+    assert list(Webhook.objects.values_list("events", "active")) == [(["break_glass"], True)]
+    assert AuditRecord.objects.filter(action=AuditRecord.Action.WEBHOOK_ADD).count() == 1  # the command's only
