@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from hostup_dash.accounts import roles
@@ -22,10 +22,12 @@ from hostup_dash.accounts.roles import user_role
 from hostup_dash.audit import services as audit
 from hostup_dash.audit.models import AuditRecord
 from hostup_dash.core.errors import Refusal
+from hostup_dash.core.locks import lock_key
 from hostup_dash.core.reasons import ChangeReason
 from hostup_dash.hostup import HostupClient, HostupError, RoutedIpv6State
 from hostup_dash.inventory import selectors as inventory_selectors
 from hostup_dash.inventory import services as inventory
+from hostup_dash.inventory.models import VpsSnapshot
 from hostup_dash.inventory.services.actions import NOT_CONFIRMED
 
 from .models import ChangeRequest, seen_state_hash
@@ -91,10 +93,20 @@ def change_request_create(
         actor=actor, action=action, vps_id=vps_id, client_ip=client_ip, change=change, rack_id=rack_id, confirm=confirm
     )
     vps = inventory_selectors.vps_get(vps_id=vps_id)
-    waiting = ChangeRequest.objects.filter(
-        vps_id=vps_id, action=action, status=Status.PENDING, expires_at__gt=timezone.now()
-    ).first()
-    if vps is None or waiting is not None:
+    waiting, request = None, None
+    if vps is not None:
+        with transaction.atomic():  # the request and its first audit record, or neither
+            # Two clicks at once must not make two requests for one change: they wait for each other here.
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock_key(f"change-request:{vps_id}:{action}")])
+            waiting = ChangeRequest.objects.filter(
+                vps_id=vps_id, action=action, status=Status.PENDING, expires_at__gt=timezone.now()
+            ).first()
+            if waiting is None:
+                request = _request_store(
+                    vps, actor=actor, action=action, change=change, client_ip=client_ip, rack_id=rack_id
+                )
+    if request is None:
         if vps is None:
             problem = Refusal(code=NO_SUCH_VPS, title="Unknown VPS", detail=NO_SUCH_VPS_DETAIL, status=404)
         else:
@@ -113,33 +125,46 @@ def change_request_create(
             change_request_id=waiting.id if waiting else None,
         )
         raise problem
+    return Requested(change_request=request, message=REQUESTED.format(id=request.id, until=request.expires_at))
+
+
+def _request_store(
+    vps: VpsSnapshot,
+    *,
+    actor: AbstractBaseUser,
+    action: str,
+    change: ChangeReason,
+    client_ip: str | None,
+    rack_id: str | None,
+) -> ChangeRequest:
+    """Create the request with the state the requester saw, and its first audit record (inside the caller's
+    transaction)."""
     active = vps.has_active_allocation
     prefix, next_hop = (vps.routed_prefix, vps.next_hop) if active else ("", "")
     now = timezone.now()
-    with transaction.atomic():  # the request and its first audit record, or neither
-        request = ChangeRequest.objects.create(
-            created_at=now,
-            action=action,
-            vps_id=vps_id,
-            vps_name=vps.name,
-            rack_id=rack_id or "",
-            reason=change.reason,
-            ticket=change.ticket,
-            requested_by=actor,
-            requested_by_name=actor.get_username(),
-            requested_by_role=user_role(actor),
-            client_ip=client_ip or "",
-            seen_prefix=prefix,
-            seen_next_hop=next_hop,
-            seen_hash=seen_state_hash(action=action, vps_id=vps_id, prefix=prefix, next_hop=next_hop),
-            expires_at=now + timedelta(seconds=settings.APPROVAL_TTL),
-        )
-        body = change_request_body(request) | {
-            "seen": {"prefix": prefix, "next_hop": next_hop},
-            "seen_hash": request.seen_hash,
-        }
-        change_request_record(request, actor=actor, action=AuditAction.CHANGE_REQUEST, client_ip=client_ip, body=body)
-    return Requested(change_request=request, message=REQUESTED.format(id=request.id, until=request.expires_at))
+    request = ChangeRequest.objects.create(
+        created_at=now,
+        action=action,
+        vps_id=vps.vps_id,
+        vps_name=vps.name,
+        rack_id=rack_id or "",
+        reason=change.reason,
+        ticket=change.ticket,
+        requested_by=actor,
+        requested_by_name=actor.get_username(),
+        requested_by_role=user_role(actor),
+        client_ip=client_ip or "",
+        seen_prefix=prefix,
+        seen_next_hop=next_hop,
+        seen_hash=seen_state_hash(action=action, vps_id=vps.vps_id, prefix=prefix, next_hop=next_hop),
+        expires_at=now + timedelta(seconds=settings.APPROVAL_TTL),
+    )
+    body = change_request_body(request) | {
+        "seen": {"prefix": prefix, "next_hop": next_hop},
+        "seen_hash": request.seen_hash,
+    }
+    change_request_record(request, actor=actor, action=AuditAction.CHANGE_REQUEST, client_ip=client_ip, body=body)
+    return request
 
 
 def _decision_problem(request: ChangeRequest, actor: AbstractBaseUser) -> Refusal | None:

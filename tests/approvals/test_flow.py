@@ -277,3 +277,20 @@ def test_a_new_prefix_on_record_invalidates_the_request(hostup, requested, bob_c
     assert requested.status == Status.INVALIDATED
     assert f"no longer {requested.seen_prefix}" in requested.status_detail
     assert deletes(hostup, allocated_vps) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_requests_at_once_for_one_change_make_one(hostup, make_user, allocated_vps):
+    form = release_form(hostup, allocated_vps)
+    askers = []
+    for name in ("alice2", "dave"):
+        client = Client()
+        client.force_login(make_user("admin", name))
+        askers.append(client)
+
+    statuses = run_together(lambda: askers.pop().post(release_url(allocated_vps), form, **HTMX).status_code, threads=2)
+
+    assert sorted(statuses) == [200, 409]
+    assert ChangeRequest.objects.count() == 1
+    assert action_trail().count((Action.CHANGE_REQUEST, Outcome.REFUSED)) == 1
+    assert deletes(hostup, allocated_vps) == []
