@@ -13,6 +13,7 @@ elsewhere (another host, a service on the worker's network) is a failed attempt,
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import timedelta
 
 import requests
@@ -36,7 +37,7 @@ GAVE_UP = "Not delivered within WEBHOOK_RETRY_FOR: given up."
 
 
 def delivery_lease() -> timedelta:
-    """How long an attempt keeps its row: longer than any attempt takes (a connect and a read timeout)."""
+    """How long an attempt keeps its row: longer than any attempt takes (WEBHOOK_TIMEOUT at most, see _post)."""
     return timedelta(seconds=2 * settings.WEBHOOK_TIMEOUT + 5)
 
 
@@ -69,7 +70,26 @@ def delivery_attempt(*, delivery_id: int) -> str | None:
 
 
 def _post(delivery: Delivery) -> tuple[int | None, str | None]:
-    """POST the stored body; (status code, None) on a 2xx, else the code if any and what went wrong in words."""
+    """POST the stored body within WEBHOOK_TIMEOUT in all; (status code, None) on a 2xx, else the code if any
+    and what went wrong in words.
+
+    requests' timeout bounds each connect and each read, not the whole: a receiver sending its answer a byte
+    at a time would hold a worker slot for as long as it likes. So the POST runs in a thread of its own and
+    the attempt ends at the deadline; that thread ends when the receiver stops or closes the connection.
+    """
+    timeout = settings.WEBHOOK_TIMEOUT
+    result: list[tuple[int | None, str | None]] = []
+    sender = threading.Thread(target=lambda: result.append(_send(delivery, timeout)), daemon=True)
+    sender.start()
+    sender.join(timeout)
+    return result[0] if result else (None, _no_answer(timeout))
+
+
+def _no_answer(timeout: float) -> str:
+    return f"No answer within {timeout:g} s."
+
+
+def _send(delivery: Delivery, timeout: float) -> tuple[int | None, str | None]:
     body = bytes(delivery.payload)
     headers = {
         "Content-Type": "application/json",
@@ -78,7 +98,6 @@ def _post(delivery: Delivery) -> tuple[int | None, str | None]:
         EVENT_HEADER: delivery.event,
         DELIVERY_HEADER: str(delivery.uuid),
     }
-    timeout = settings.WEBHOOK_TIMEOUT
     try:
         # stream: the receiver's body is never read, so a huge or endless answer costs nothing.
         with requests.post(
@@ -86,7 +105,7 @@ def _post(delivery: Delivery) -> tuple[int | None, str | None]:
         ) as response:
             code = response.status_code
     except requests.Timeout:
-        return None, f"No answer within {timeout:g} s."
+        return None, _no_answer(timeout)
     except requests.exceptions.SSLError:
         return None, "The TLS handshake failed (certificate or protocol)."
     except requests.ConnectionError:

@@ -4,6 +4,8 @@ import hashlib
 import hmac
 import json
 import socket
+import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -190,3 +192,32 @@ def test_a_failed_attempt_holds_back_the_webhooks_other_deliveries_and_new_ones_
     first.refresh_from_db()
     assert set(Delivery.objects.values_list("next_attempt_at", flat=True)) == {first.next_attempt_at}
     assert delivery.deliveries_sweep() == 0  # nothing of this webhook is due before the backoff ends
+
+
+def test_a_receiver_that_answers_a_byte_at_a_time_is_cut_off_at_the_timeout(settings, webhook_for):
+    # Each byte comes well within the read timeout, so only a deadline on the whole attempt stops it.
+    settings.WEBHOOK_TIMEOUT = 1
+    stop = threading.Event()
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+
+        def trickle() -> None:
+            connection, _ = listener.accept()
+            with connection:
+                connection.recv(65536)
+                for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"x" * 40:
+                    if stop.wait(0.2):
+                        return
+                    connection.sendall(bytes([byte]))
+
+        threading.Thread(target=trickle, daemon=True).start()
+        webhook_for("drift.found", url=f"http://127.0.0.1:{listener.getsockname()[1]}/hook")
+        queued = _queued()
+        started = time.monotonic()
+        status = delivery.delivery_attempt(delivery_id=queued.id)
+        took = time.monotonic() - started
+        stop.set()
+
+    assert status == Status.PENDING and took < 2
+    assert Delivery.objects.get().last_error == "No answer within 1 s."
