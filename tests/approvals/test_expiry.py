@@ -1,5 +1,6 @@
 """Requests nobody decides within APPROVAL_TTL expire: marked by the worker, and never approvable once past."""
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -9,6 +10,7 @@ from hostup_dash.approvals import selectors, sweeps
 from hostup_dash.approvals.models import ChangeRequest
 from hostup_dash.audit.models import AuditRecord
 from hostup_dash.inventory.services import ipv6_release
+from hostup_dash.inventory.services.outcomes import outcome_resolve
 from tests.factories import action_trail
 from tests.worker.harness import wait_for
 
@@ -125,4 +127,28 @@ def test_an_approval_cut_off_after_sending_is_settled_from_the_actions_outcome(h
 def test_an_approval_still_running_is_left_alone(requested, bob):
     ChangeRequest.objects.filter(id=requested.id).update(status=Status.APPROVED, decided_at=timezone.now())
 
+    assert sweeps.change_requests_settle() == 0
+
+
+@pytest.mark.django_db
+def test_an_unknown_outcome_found_later_by_the_worker_ends_the_request(
+    hostup, settings, requested, bob_client, allocated_vps
+):
+    settings.HOSTUP_TIMEOUT = 0.3
+    hostup.config.latency_ms = 1000
+    bob_client.post(decision_url("approve", requested), **HTMX)
+    requested.refresh_from_db()
+    assert requested.status == Status.UNKNOWN
+    hostup.config.latency_ms = 0
+    time.sleep(1.0)  # the simulator carries out the DELETE the dashboard stopped waiting for
+    intent = AuditRecord.objects.get(action=Action.RELEASE, outcome=Outcome.PENDING)
+    assert sweeps.change_requests_settle() == 0  # nothing found yet: left as it is
+
+    finding = outcome_resolve(intent_id=intent.id)  # the outcome check job's work: HostUp shows it released
+    assert sweeps.change_requests_settle() == 1
+
+    requested.refresh_from_db()
+    assert (requested.status, requested.outcome_record_id) == (Status.EXECUTED, finding.id)
+    assert action_trail()[-1] == (Action.CHANGE_EXECUTE, Outcome.SUCCEEDED)
+    assert len(deletes(hostup, allocated_vps)) == 1  # the one release; settling sends nothing
     assert sweeps.change_requests_settle() == 0
