@@ -22,6 +22,18 @@ def _bodies() -> list[dict]:
     return [json.loads(bytes(payload)) for payload in Delivery.objects.order_by("id").values_list("payload", flat=True)]
 
 
+def _intent(make_user, action: str, *, vps_id: str = "vps-1", vps_name: str = "web-1", **fields) -> AuditRecord:
+    return audit.audit_intent_record(
+        actor=make_user("operator"),
+        action=action,
+        vps_id=vps_id,
+        vps_name=vps_name,
+        request_body={},
+        client_ip=None,
+        **fields,
+    )
+
+
 @pytest.fixture
 def free_vps(hostup) -> str:
     vps_id = pick_vps(hostup, allocated=False)
@@ -79,16 +91,7 @@ def test_a_refused_release_tells_of_nothing(webhook_for, make_user):
 
 def test_the_reason_and_ticket_are_in_the_body_and_the_text(webhook_for, make_user):
     webhook_for("action.succeeded")
-    intent = audit.audit_intent_record(
-        actor=make_user("operator"),
-        action=Action.REFRESH_NEXT_HOP,
-        vps_id="vps-1",
-        vps_name="web-1",
-        request_body={},
-        client_ip=None,
-        reason="router swap",
-        ticket="OPS-7",
-    )
+    intent = _intent(make_user, Action.REFRESH_NEXT_HOP, reason="router swap", ticket="OPS-7")
     audit.audit_outcome_record(intent=intent, outcome=AuditRecord.Outcome.SUCCEEDED, duration_ms=5)
     [body] = _bodies()
     assert (body["reason"], body["ticket"]) == ("router swap", "OPS-7")
@@ -98,15 +101,8 @@ def test_the_reason_and_ticket_are_in_the_body_and_the_text(webhook_for, make_us
 def test_a_hostile_reason_or_vps_name_can_neither_ping_a_room_nor_hide_a_link(settings, webhook_for, make_user):
     settings.DASHBOARD_URL = "https://dash.example.net"
     webhook_for("action.succeeded")
-    intent = audit.audit_intent_record(
-        actor=make_user("operator"),
-        action=Action.REFRESH_NEXT_HOP,
-        vps_id="vps-1",
-        vps_name="@here web-1",
-        request_body={},
-        client_ip=None,
-        reason="see [https://dash.example.net/vps/vps-1/](https://evil.example/login) @channel",
-    )
+    hostile = "see [https://dash.example.net/vps/vps-1/](https://evil.example/login) @channel"
+    intent = _intent(make_user, Action.REFRESH_NEXT_HOP, vps_name="@here web-1", reason=hostile)
     audit.audit_outcome_record(intent=intent, outcome=AuditRecord.Outcome.SUCCEEDED, duration_ms=5)
     [body] = _bodies()
     # Mattermost renders Markdown: "[words](url)" would show the dashboard's address and lead elsewhere.
@@ -184,14 +180,7 @@ def test_a_failure_to_queue_never_fails_the_audit_record(webhook_for, make_user)
 @pytest.mark.parametrize("outcome", ["succeeded", "failed"])
 def test_an_unknown_outcome_reconciled_from_hostups_log_is_that_outcome(webhook_for, make_user, outcome):
     webhook_for("action.succeeded,action.failed")
-    intent = audit.audit_intent_record(
-        actor=make_user("operator"),
-        action=Action.ALLOCATE,
-        vps_id="vps-1",
-        vps_name="web-1",
-        request_body={},
-        client_ip=None,
-    )
+    intent = _intent(make_user, Action.ALLOCATE)
     audit.audit_follow_up_record(
         intent=intent, actor_name="hostup-log", action=Action.RECONCILE, outcome=outcome, problem_detail="In the log."
     )
@@ -201,18 +190,6 @@ def test_an_unknown_outcome_reconciled_from_hostups_log_is_that_outcome(webhook_
         "allocate",
         outcome,
         "operator",
-    )
-
-
-def _intent(make_user, action: str, *, vps_id: str = "vps-1", vps_name: str = "web-1", **fields) -> AuditRecord:
-    return audit.audit_intent_record(
-        actor=make_user("operator"),
-        action=action,
-        vps_id=vps_id,
-        vps_name=vps_name,
-        request_body={},
-        client_ip=None,
-        **fields,
     )
 
 
