@@ -6,9 +6,9 @@ from django.urls import reverse
 
 from hostup_dash.approvals.models import ChangeRequest
 from hostup_dash.audit.models import AuditRecord
-from tests.factories import action_trail
+from tests.factories import action_trail, release_form
 
-from .conftest import HTMX, decision_url
+from .conftest import HTMX, decision_url, release_url
 
 ROLES = ["viewer", "operator", "auditor", "admin", "approver", None]
 PAGES = {"approvals:request-list": {"operator", "auditor", "admin", "approver"}}
@@ -146,3 +146,16 @@ def test_the_list_costs_the_same_for_many_requests(hostup, requested, bob_client
         response = bob_client.get(reverse("approvals:request-list"))
 
     assert response.status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_hostile_reason_and_ticket_are_escaped_on_both_pages(hostup, alice_client, bob_client, allocated_vps):
+    hostile = {"reason": "<script>alert(1)</script> cancelled", "ticket": '"><img src=x onerror=alert(2)>'}
+    response = alice_client.post(release_url(allocated_vps), release_form(hostup, allocated_vps, **hostile), **HTMX)
+    assert response.status_code == 200
+    change = ChangeRequest.objects.get()
+
+    for url in (reverse("approvals:request-list"), reverse("approvals:request-detail", args=[change.id])):
+        page = bob_client.get(url).content.decode()
+        assert "&lt;script&gt;alert(1)&lt;/script&gt; cancelled" in page, url
+        assert "<script>alert(1)" not in page and "<img src=x" not in page, url
