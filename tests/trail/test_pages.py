@@ -252,3 +252,21 @@ def test_hostups_text_is_escaped_on_audit_and_defused_in_the_csv(auditor_client,
     rows = list(csv.DictReader(io.StringIO("".join(body.splitlines(keepends=True)[1:]))))
     (row,) = [row for row in rows if row["source"] == "hostup"]
     assert (row["hostup_event_id"], row["actor_type"]) == ("'" + hostile, "'+staff")
+
+
+def test_timeline_pages_events_at_one_instant_without_skipping_or_repeating(auditor_client, trail_hostup):
+    at = (timezone.now() - timedelta(minutes=2)).replace(microsecond=0).isoformat()
+    ids = sorted((f"evt_{n:026d}" for n in range(75)), reverse=True)  # HostUp's ties: id descending
+    for event_id in ids:
+        trail_hostup.add_audit_event({"id": event_id, "occurredAt": at, "method": "POST", "category": "api"})
+    services.events_import()
+
+    seen, query = [], {"source": "hostup-all"}
+    while True:
+        page = auditor_client.get(reverse("audit:audit-list"), query).content.decode()
+        seen += [event_id for event_id in ids if f">{event_id}<" in page]
+        if "&amp;older=" not in page:
+            break
+        query = {"source": "hostup-all", "older": unquote(page.split("&amp;older=")[1].split('"')[0])}
+
+    assert seen == ids

@@ -115,13 +115,19 @@ def test_a_reimported_outside_change_is_acted_on_once(trail_hostup, allocated_vp
     assert again.outside_found == 0 and not jobs.rereads()
 
 
-def test_a_timed_out_allocate_is_reconciled_from_hostups_log(trail_hostup, settings, operator, free_vps):
-    inventory.ipv6_allocate(actor=operator, vps_id=trail_hostup.vps_ids()[-1])  # our key, learned from its link
-    trail_hostup.config.latency_ms = 1500  # HostUp answers after our client gave up, and logs its answer
+def _timed_out_allocate(sim, operator, vps_id: str) -> None:
+    """An allocate whose reply never reached us (HostUp answers after our client gave up, and logs its answer),
+    after one linked by its request id (so our key is known)."""
+    inventory.ipv6_allocate(actor=operator, vps_id=sim.vps_ids()[-1])
+    sim.config.latency_ms = 1500
     with pytest.raises(HostupError) as timed_out:
-        inventory.ipv6_allocate(actor=operator, vps_id=free_vps)
+        inventory.ipv6_allocate(actor=operator, vps_id=vps_id)
     assert timed_out.value.is_outcome_unknown
-    trail_hostup.config.latency_ms = 0
+    sim.config.latency_ms = 0
+
+
+def test_a_timed_out_allocate_is_reconciled_from_hostups_log(trail_hostup, settings, operator, free_vps):
+    _timed_out_allocate(trail_hostup, operator, free_vps)
     settle(timedelta(seconds=1.5))
 
     run = services.events_import()
@@ -206,3 +212,54 @@ def test_our_write_whose_outcome_record_is_written_late_is_not_outside(trail_hos
 
     assert run.outside_found == 0 and not HostupEvent.objects.get(id=event["id"]).outside_dashboard
     assert not jobs.rereads()
+
+
+def test_an_outside_change_whose_event_has_no_success_field_is_flagged_by_its_status(trail_hostup, allocated_vps, jobs):
+    # NOTES.md: nullable fields may be absent; HostUp's status below 400 still says the change was made.
+    trail_hostup.add_audit_event(
+        {
+            "occurredAt": (timezone.now() - timedelta(minutes=1)).isoformat(),
+            "method": "DELETE",
+            "path": f"/api/v2/vps/{allocated_vps}/routed-ipv6",
+            "endpoint": "/api/v2/vps/{id}/routed-ipv6",
+            "action": "routed_ipv6.release",
+            "statusCode": 200,
+            "actorType": "staff",
+            "actorId": "staff_7",
+        }
+    )
+
+    run = services.events_import()
+
+    (event,) = HostupEvent.objects.filter(vps_id=allocated_vps)
+    assert event.success is None and event.outside_dashboard and run.outside_found == 1
+    assert jobs.rereads() == [{"vps_id": allocated_vps}]
+
+
+def test_an_outcome_the_state_check_settled_is_reconciled_but_told_to_the_webhooks_once(
+    trail_hostup, operator, free_vps
+):
+    from hostup_dash.inventory.services.outcomes import OUTCOME_CHECKER, TOOK_EFFECT
+    from hostup_dash.notifications.models import Delivery, Event
+    from hostup_dash.notifications.services import webhook_create
+
+    webhook_create(url="https://hooks.example.net/ops", events=[Event.ACTION_SUCCEEDED], actor=None, via="test")
+    _timed_out_allocate(trail_hostup, operator, free_vps)
+    intent = AuditRecord.objects.get(action=Action.ALLOCATE, vps_id=free_vps, outcome=Outcome.PENDING)
+    # What the worker's outcome check appends ten seconds later.
+    audit.audit_follow_up_record(
+        intent=intent,
+        actor_name=OUTCOME_CHECKER,
+        action=Action.RESOLVE_OUTCOME,
+        outcome=Outcome.SUCCEEDED,
+        problem_code=TOOK_EFFECT,
+        problem_detail="HostUp shows an allocation: the allocation took effect.",
+    )
+    settle(timedelta(seconds=1.5))
+
+    services.events_import()
+
+    (reconcile,) = _reconciles()
+    assert reconcile.intent == intent and reconcile.outcome == Outcome.SUCCEEDED
+    told = [json.loads(bytes(d.payload)) for d in Delivery.objects.filter(event=Event.ACTION_SUCCEEDED)]
+    assert [body["vps_id"] for body in told if body["vps_id"] == free_vps] == [free_vps]

@@ -59,9 +59,20 @@ def event_settle() -> timedelta:
     return request_window() + SETTLE_MARGIN
 
 
+def carried_out(success: bool | None, status_code: int | None) -> bool:
+    """HostUp carried the request out. `success` may be absent (NOTES.md): then a status below 400 says so."""
+    if success is not None:
+        return success
+    return status_code is not None and 200 <= status_code < 400
+
+
 def is_routed_change(event: AuditEvent) -> bool:
     """A routed-IPv6 write that HostUp carried out (a refused or failed attempt changed nothing)."""
-    return is_routed_ipv6(event) and (event.method or "GET") not in READ_METHODS and event.success is True
+    return (
+        is_routed_ipv6(event)
+        and (event.method or "GET") not in READ_METHODS
+        and carried_out(event.success, event.status_code)
+    )
 
 
 def own_keys() -> set[str]:

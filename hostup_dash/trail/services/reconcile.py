@@ -26,6 +26,7 @@ from .ownership import (
     VPS_ACTION_EVENTS,
     Action,
     Outcome,
+    carried_out,
     event_settle,
     own_keys,
     request_window,
@@ -109,7 +110,7 @@ def _append(intent: AuditRecord, *, event: HostupEvent | None) -> AuditRecord:
         }
     else:
         fields = {
-            "outcome": Outcome.SUCCEEDED if event.success else Outcome.FAILED,
+            "outcome": Outcome.SUCCEEDED if carried_out(event.success, event.status_code) else Outcome.FAILED,
             "http_status": event.status_code,
             "hostup_request_id": event.request_id,
             "problem_code": IN_HOSTUP_LOG,
