@@ -34,6 +34,8 @@ SHARED_FILTERS = {"source", "vps", "date_from", "date_to"}
 DASHBOARD, HOSTUP = 1, 0  # each side's rank among entries at the same instant (newest first: ours first)
 CURSOR_SEPARATOR = "~"
 RECENT_GAPS = 5
+RETRY_FAILED_AFTER = timedelta(minutes=1)
+KEY_REFUSED = (401, 403)  # no key, or one without audit:read
 # Imports missed in a row before /audit/ says none are running.
 STALE_AFTER_RUNS = 3
 # The words a killed run's row is closed with (services.imports): not a reason imports are failing.
@@ -51,9 +53,17 @@ def last_succeeded(*, before: datetime | None = None) -> EventImport | None:
 
 
 def events_import_is_due() -> bool:
-    """No import started within the last HOSTUP_EVENTS_EVERY seconds (a failed one waits its turn too)."""
-    last = EventImport.objects.order_by("-started_at").values_list("started_at", flat=True).first()
-    return last is None or timezone.now() - last >= timedelta(seconds=settings.HOSTUP_EVENTS_EVERY)
+    """No import started within the last HOSTUP_EVENTS_EVERY seconds. One that failed on HostUp being away or
+    busy is tried again after RETRY_FAILED_AFTER (the worker may start before HostUp answers); a key HostUp
+    refuses waits its turn (someone must fix the key)."""
+    last = EventImport.objects.order_by("-started_at").values_list("started_at", "status", "problem_status").first()
+    if last is None:
+        return True
+    started_at, status, problem_status = last
+    every = timedelta(seconds=settings.HOSTUP_EVENTS_EVERY)
+    if status == EventImport.Status.FAILED and problem_status not in KEY_REFUSED:
+        every = min(every, RETRY_FAILED_AFTER)
+    return timezone.now() - started_at >= every
 
 
 @dataclass

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from hostup_dash.inventory.models import RateBudget
 from hostup_dash.inventory.services.budget import BUDGET_KEY
-from hostup_dash.trail import services
+from hostup_dash.trail import selectors, services
 from hostup_dash.trail.models import EventGap, EventImport, HostupEvent
 from hostup_dash.trail.services.imports import HOSTUP_KEEPS, KEY_REMOVED, NO_IMPORT_RAN, OVERLAP, SCOPE_MISSING
 from hostup_dash.trail.services.ownership import event_settle
@@ -205,3 +205,19 @@ def test_our_api_key_is_never_stored_even_if_hostup_echoes_it(trail_hostup, sett
 
     (event,) = HostupEvent.objects.all()
     assert token not in event.user_agent and token not in json.dumps(event.raw) and KEY_REMOVED in event.user_agent
+
+
+def test_an_import_that_could_not_reach_hostup_is_tried_again_within_a_minute(trail_hostup, settings):
+    settings.HOSTUP_API_URL = "http://127.0.0.1:9"  # `make run`: the worker up before the simulator
+    services.events_import()
+    EventImport.objects.update(started_at=timezone.now() - timedelta(seconds=61))
+
+    assert selectors.events_import_is_due()
+
+
+def test_an_import_refused_for_its_key_waits_its_turn(trail_hostup, settings):
+    settings.HOSTUP_API_TOKEN = trail_hostup.config.no_audit_token
+    services.events_import()
+    EventImport.objects.update(started_at=timezone.now() - timedelta(seconds=61))
+
+    assert not selectors.events_import_is_due()  # every HOSTUP_EVENTS_EVERY: only a person can add the scope
