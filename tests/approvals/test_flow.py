@@ -9,6 +9,7 @@ from hostup_dash.approvals.services import SELF_DECISION_DETAIL
 from hostup_dash.audit.models import AuditRecord
 from hostup_dash.core.clients import hostup_client
 from hostup_dash.inventory.models import VpsSnapshot
+from hostup_dash.inventory.services.snapshot import vps_state_store
 from tests.factories import AUTH_ACTIONS, action_trail, release_form, run_together
 
 from .conftest import HTMX, decision_url, deletes, release_url
@@ -267,15 +268,19 @@ def test_the_vps_page_says_what_waits_for_approval(hostup, requested, bob_client
 
 
 @pytest.mark.django_db
-def test_a_new_prefix_on_record_invalidates_the_request(hostup, requested, bob_client, allocated_vps):
-    # The state pass has meanwhile stored another prefix for the VPS (released and allocated again outside).
-    VpsSnapshot.objects.filter(vps_id=allocated_vps).update(routed_prefix="2001:db8:ffff::/64")
+def test_a_release_on_record_invalidates_the_request(hostup, requested, bob_client, allocated_vps):
+    # Released outside the dashboard, and the state pass has stored what HostUp now shows.
+    def released(client) -> None:
+        client.release_routed_ipv6(allocated_vps)
+        vps_state_store(vps_id=allocated_vps, state=client.get_routed_ipv6(allocated_vps))
+
+    _outside_the_dashboard(hostup, released)
 
     bob_client.post(decision_url("approve", requested), **HTMX)
 
     requested.refresh_from_db()
     assert requested.status == Status.INVALIDATED
-    assert f"no longer {requested.seen_prefix}" in requested.status_detail
+    assert requested.seen_prefix in requested.status_detail and "Nothing was sent" in requested.status_detail
     assert deletes(hostup, allocated_vps) == []
 
 
@@ -293,4 +298,30 @@ def test_two_requests_at_once_for_one_change_make_one(hostup, make_user, allocat
     assert sorted(statuses) == [200, 409]
     assert ChangeRequest.objects.count() == 1
     assert action_trail().count((Action.CHANGE_REQUEST, Outcome.REFUSED)) == 1
+    assert deletes(hostup, allocated_vps) == []
+
+
+@pytest.mark.django_db
+def test_a_record_behind_hostup_neither_blocks_nor_invalidates_an_unchanged_request(
+    hostup, requested, bob_client, allocated_vps
+):
+    # The record says another prefix, but HostUp still shows the one the requester saw: the change stands.
+    VpsSnapshot.objects.filter(vps_id=allocated_vps).update(routed_prefix="2001:db8:ffff::/64")
+
+    bob_client.post(decision_url("approve", requested), **HTMX)
+
+    requested.refresh_from_db()
+    assert requested.status == Status.EXECUTED, requested.status_detail
+    assert len(deletes(hostup, allocated_vps)) == 1
+
+
+@pytest.mark.django_db
+def test_asking_with_the_prefix_hostup_shows_while_the_record_is_behind(hostup, alice_client, allocated_vps):
+    form = release_form(hostup, allocated_vps)
+    VpsSnapshot.objects.filter(vps_id=allocated_vps).update(routed_prefix="2001:db8:ffff::/64")
+
+    response = alice_client.post(release_url(allocated_vps), form, **HTMX)
+
+    assert response.status_code == 200, response.content.decode()
+    assert ChangeRequest.objects.get().seen_prefix == form["confirm"]  # what HostUp shows, read again
     assert deletes(hostup, allocated_vps) == []

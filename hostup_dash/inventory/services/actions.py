@@ -39,7 +39,7 @@ from hostup_dash.hostup import (
 
 from ..models import VpsSnapshot
 from .outcomes import outcome_check_queue
-from .snapshot import vps_state_forget, vps_state_store
+from .snapshot import vps_state_forget, vps_state_refresh, vps_state_store
 
 logger = logging.getLogger(__name__)
 
@@ -249,6 +249,8 @@ def _input_checked(
     Raises Refusal, audited."""
     snapshot = VpsSnapshot.objects.filter(vps_id=vps_id).values_list("name", "routed_prefix").first()
     vps_name, prefix = snapshot or ("", "")
+    if snapshot is not None and confirm is not None and confirm != prefix:
+        prefix = _prefix_reread(vps_id, on_record=prefix)
     refusal = {
         "actor": actor,
         "action": action,
@@ -265,6 +267,16 @@ def _input_checked(
         audit.audit_refusal_record(**refusal, problem=problem)
         raise
     return refusal
+
+
+def _prefix_reread(vps_id: str, *, on_record: str) -> str:
+    """A typed prefix the record does not hold may be HostUp's newer one: read the state live (stored, so the
+    page shows it) and confirm against that; the record's prefix stands when HostUp cannot be read."""
+    try:
+        vps_state_refresh(vps_id=vps_id)
+    except HostupError:
+        return on_record
+    return VpsSnapshot.objects.filter(vps_id=vps_id).values_list("routed_prefix", flat=True).first() or ""
 
 
 def _run_action(
