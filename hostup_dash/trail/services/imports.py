@@ -50,6 +50,7 @@ SCOPE_MISSING = (
 )
 KEY_REJECTED = "HostUp did not accept the dashboard's API key, so its audit log could not be read."
 KEY_REMOVED = "[the dashboard's API key, removed]"
+KEY_MIN_LENGTH = 12
 NO_IMPORT_RAN = "No import ran while HostUp still kept these events (no worker was running)."
 
 
@@ -133,7 +134,7 @@ def _store(events: list[AuditEvent], run: EventImport) -> None:
 def _keyless(value: Any) -> Any:
     """The value without our API key, should HostUp ever echo it (a header copied into an event): it is never stored."""
     token = settings.HOSTUP_API_TOKEN
-    if not token:
+    if len(token) < KEY_MIN_LENGTH:  # no real key is that short, and removing it would mangle HostUp's text
         return value
     if isinstance(value, str):
         return value.replace(token, KEY_REMOVED)
