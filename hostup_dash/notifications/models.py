@@ -16,6 +16,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 URL_MAX_LENGTH = 2000
+# A path segment of letters only, no longer than this, reads as a word ("services", "hooks"), not a token.
+PATH_WORD_MAX = 20
 URL_NOT_HTTP = "Only http:// and https:// URLs can receive webhooks, for example https://chat.example.com/hooks/ops."
 URL_NO_HOST = "The URL names no host: write it in full, for example https://chat.example.com/hooks/ops."
 
@@ -48,12 +50,19 @@ def validate_webhook_url(value: str) -> None:
 
 
 def url_for_display(url: str) -> str:
-    """The URL without a password or query string: where tokens usually ride (lists, the audit log)."""
+    """The URL as lists and the audit log show it: no password or query string, and the path cut at its
+    first segment that may be a token (Slack, Mattermost and Discord put theirs in the path)."""
     parts = urlsplit(url)
     netloc = parts.hostname or ""
     if parts.port:
         netloc = f"{netloc}:{parts.port}"
-    return f"{parts.scheme}://{netloc}{parts.path}"
+    shown = []
+    for segment in parts.path.split("/")[1:]:
+        if segment and not (segment.isalpha() and len(segment) <= PATH_WORD_MAX):
+            shown.append("…")
+            break
+        shown.append(segment)
+    return f"{parts.scheme}://{netloc}{'/' if shown else ''}{'/'.join(shown)}"
 
 
 class Webhook(models.Model):

@@ -6,7 +6,7 @@ from django.db import transaction
 
 from hostup_dash.audit.models import AuditRecord
 from hostup_dash.notifications import services
-from hostup_dash.notifications.models import URL_NO_HOST, URL_NOT_HTTP, Delivery, Event, Webhook
+from hostup_dash.notifications.models import URL_NO_HOST, URL_NOT_HTTP, Delivery, Event, Webhook, url_for_display
 
 from .conftest import SECRET
 
@@ -155,3 +155,18 @@ def test_a_callers_text_is_made_safe_for_chat(webhook_for):
     services.notify("change.outside", text="Released on <!here|x> & told @channel\nby   the customer")
     text = json.loads(bytes(Delivery.objects.get().payload))["text"]
     assert text == "Released on &lt;!here|x&gt; &amp; told @\u200bchannel by the customer"
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("https://hooks.slack.com/services/T0123ABC/B0456DEF/abcdefXYZ123", "https://hooks.slack.com/services/…"),
+        ("https://chat.example.com/hooks/xk3j2h4k5j6h7m8n9p0q1r2s3t", "https://chat.example.com/hooks/…"),
+        ("https://discord.com/api/webhooks/1234567/a-token?wait=true", "https://discord.com/api/webhooks/…"),
+        ("https://user:pass@hooks.example/ops/", "https://hooks.example/ops/"),
+        ("http://127.0.0.1:8099/hook", "http://127.0.0.1:8099/hook"),
+    ],
+)
+def test_a_token_in_the_url_is_never_shown(url, shown):
+    # Slack, Mattermost and Discord carry the webhook's token in its path: lists and the audit log cut it off.
+    assert url_for_display(url) == shown
