@@ -69,7 +69,7 @@ def test_a_short_secret_is_refused():
 def test_adding_is_audited_without_the_secret_or_the_urls_token(make_user):
     admin = make_user("admin")
     created = services.webhook_create(
-        url="https://user:pw@chat.example/hooks/ops?token=abc", events="break_glass", actor=admin, via="admin"
+        url="https://user:pass-Zq@chat.example/hooks/ops?token=tok-Qx-query", events="break_glass", actor=admin, via="admin"
     )
     record = AuditRecord.objects.get(action=AuditRecord.Action.WEBHOOK_ADD)
     assert created.is_generated and len(created.secret) >= 32
@@ -82,7 +82,7 @@ def test_adding_is_audited_without_the_secret_or_the_urls_token(make_user):
         "via": "admin",
     }
     stored = json.dumps(AuditRecord.objects.values().get(pk=record.pk), default=str)
-    assert created.secret not in stored and "abc" not in stored and "pw" not in stored
+    assert created.secret not in stored and "tok-Qx-query" not in stored and "pass-Zq" not in stored
 
 
 def test_removing_is_audited_and_drops_the_delivery_log(webhook_for):

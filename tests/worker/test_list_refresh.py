@@ -35,7 +35,8 @@ def test_refresh_shows_progress_and_then_the_new_rows(hostup, start_worker, view
 
 
 def test_a_failed_refresh_says_so_in_words_and_stops_polling(hostup, start_worker, viewer_client):
-    hostup.fail_next("internal", path_prefix="/api/v2/vps")
+    # Every inventory read fails: the worker's own periodic pass may come first and would use up a one-off fault.
+    hostup.fail_next("internal", count=10_000, path_prefix="/api/v2/vps")
     start_worker(queues=["sync"])
 
     asked = viewer_client.post(reverse("inventory:refresh"), **HTMX).content.decode()
