@@ -69,7 +69,10 @@ def test_a_short_secret_is_refused():
 def test_adding_is_audited_without_the_secret_or_the_urls_token(make_user):
     admin = make_user("admin")
     created = services.webhook_create(
-        url="https://user:pass-Zq@chat.example/hooks/ops?token=tok-Qx-query", events="break_glass", actor=admin, via="admin"
+        url="https://user:pass-Zq@chat.example/hooks/ops?token=tok-Qx-query",
+        events="break_glass",
+        actor=admin,
+        via="admin",
     )
     record = AuditRecord.objects.get(action=AuditRecord.Action.WEBHOOK_ADD)
     assert created.is_generated and len(created.secret) >= 32
