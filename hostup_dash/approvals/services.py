@@ -28,7 +28,7 @@ from hostup_dash.hostup import HostupClient, HostupError, RoutedIpv6State
 from hostup_dash.inventory import selectors as inventory_selectors
 from hostup_dash.inventory import services as inventory
 from hostup_dash.inventory.models import VpsSnapshot
-from hostup_dash.inventory.services.actions import NOT_CONFIRMED
+from hostup_dash.inventory.services.action_checks import NOT_CONFIRMED
 
 from .models import ChangeRequest, seen_state_hash
 from .records import change_request_body, change_request_mark_expired, change_request_record

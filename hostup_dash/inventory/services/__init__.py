@@ -7,7 +7,8 @@ since a patch on a re-exported name changes nothing.
 
 from hostup_dash.core.jobs import worker_is_silent
 
-from .actions import ActionResult, StateCheck, ipv6_allocate, ipv6_input_check, ipv6_next_hop_refresh, ipv6_release
+from .action_checks import ipv6_input_check
+from .actions import ActionResult, StateCheck, ipv6_allocate, ipv6_next_hop_refresh, ipv6_release
 from .snapshot import vps_state_refresh
 from .state_pass import StateTally, state_pass_run
 from .sync import SyncResult, inventory_refresh_request, inventory_sync

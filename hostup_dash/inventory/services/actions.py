@@ -1,6 +1,6 @@
 """The routed-IPv6 actions: allocate, refresh next hop, release.
 
-Every action follows one path (`_run_action`): validate, take the per-VPS advisory
+Every action follows one path (`_run_action`): validate (`action_checks`), take the per-VPS advisory
 lock, check the live state (an approved change request only), commit an audit intent,
 call HostUp, then update the snapshot and record the outcome in one transaction. Nothing
 here runs inside `atomic()` around a HostUp call: the intent must be committed before the
@@ -25,21 +25,12 @@ from hostup_dash.core.clients import INTERACTIVE_RETRY_WAIT_S, hostup_client
 from hostup_dash.core.errors import Refusal
 from hostup_dash.core.locks import advisory_lock
 from hostup_dash.core.problems import SERVICE_UNAVAILABLE
-from hostup_dash.core.reasons import REASON_INVALID, ChangeReason, reason_errors, reason_refusal, reason_required
-from hostup_dash.hostup import (
-    FieldError,
-    HostupClient,
-    HostupError,
-    InvalidRequest,
-    Reply,
-    RoutedIpv6State,
-    check_rack_id,
-    check_vps_id,
-)
+from hostup_dash.core.reasons import ChangeReason
+from hostup_dash.hostup import HostupClient, HostupError, Reply, RoutedIpv6State
 
-from ..models import VpsSnapshot
+from .action_checks import confirm_live_check, input_checked
 from .outcomes import outcome_check_queue
-from .snapshot import vps_state_forget, vps_state_refresh, vps_state_store
+from .snapshot import vps_state_forget, vps_state_store
 
 logger = logging.getLogger(__name__)
 
@@ -48,18 +39,6 @@ Outcome = AuditRecord.Outcome
 
 VPS_BUSY = "vps_busy"
 VPS_BUSY_DETAIL = "Another action on this VPS is still running. Wait for it to finish, then try again."
-NOT_CONFIRMED = "not_confirmed"
-# A release is confirmed by typing the prefix it gives up, compared on the server with the one on record.
-NOT_CONFIRMED_DETAIL = "Releasing starts a cooldown: type the prefix being released, {prefix}, exactly."
-NO_PREFIX_DETAIL = "No prefix of this VPS is on record to confirm: re-check its state first."
-# The record can be older than HostUp: the typed prefix is also compared with HostUp's live one before sending.
-LIVE_MISMATCH_DETAIL = (
-    "HostUp now shows {live} for this VPS, not {typed} as the page did; the page is updated. "
-    "Nothing was sent: type {live} to release it."
-)
-LIVE_NONE_DETAIL = "HostUp shows no routed prefix on this VPS any more; the page is updated. Nothing was sent."
-CONFIRM_UNREAD = "confirm_unread"
-CONFIRM_UNREAD_DETAIL = "The prefix could not be checked against HostUp ({title}). Nothing was sent; try again."
 
 
 @dataclass(frozen=True)
@@ -196,89 +175,6 @@ def ipv6_release(
     )
 
 
-def _check_input(*, vps_id: str, rack_id: str | None, change: ChangeReason, confirm: str | None, prefix: str) -> None:
-    """Raises Refusal for input that must not reach HostUp: every field error at once, so the form shows them all."""
-    try:
-        check_vps_id(vps_id)
-        check_rack_id(rack_id)
-    except InvalidRequest as invalid:
-        raise Refusal(code=invalid.code, title=invalid.title, detail=invalid.detail, errors=invalid.errors) from None
-    # A release (the one action with a confirmation) always needs a reason.
-    errors = reason_errors(change, required=reason_required(always=confirm is not None))
-    unconfirmed = confirm is not None and (not prefix or confirm != prefix)
-    if unconfirmed:
-        detail = NOT_CONFIRMED_DETAIL.format(prefix=prefix) if prefix else NO_PREFIX_DETAIL
-        errors = (FieldError(pointer="/confirm", detail=detail, code="not_confirmed"), *errors)
-    if errors:
-        raise reason_refusal(errors, code=NOT_CONFIRMED if unconfirmed else REASON_INVALID)
-
-
-def ipv6_input_check(
-    *,
-    actor: AbstractBaseUser,
-    action: str,
-    vps_id: str,
-    client_ip: str | None,
-    change: ChangeReason,
-    rack_id: str | None = None,
-    confirm: str | None = None,
-) -> None:
-    """An action's checks before sending, alone (a change request holds only what its action would accept).
-    Raises Refusal, audited as the action refused; nothing is ever sent."""
-    body = {} if action == Action.RELEASE else {"action": action, **({"rackId": rack_id} if rack_id else {})}
-    why = {"reason": change.reason, "ticket": change.ticket, "change_request_id": None}
-    _input_checked(actor, action, vps_id, body, client_ip, None, why, rack_id=rack_id, change=change, confirm=confirm)
-
-
-def _input_checked(
-    actor: AbstractBaseUser,
-    action: str,
-    vps_id: str,
-    body: dict[str, Any],
-    client_ip: str | None,
-    bulk_run_id: int | None,
-    why: dict[str, Any],
-    /,
-    *,
-    rack_id: str | None,
-    change: ChangeReason,
-    confirm: str | None,
-) -> dict[str, Any]:
-    """Check the input against the VPS on record; returns the fields a refusal of this attempt records
-    (its VPS name among them): who, what, where from, and `why` (reason, ticket, change request).
-    Raises Refusal, audited."""
-    snapshot = VpsSnapshot.objects.filter(vps_id=vps_id).values_list("name", "routed_prefix").first()
-    vps_name, prefix = snapshot or ("", "")
-    if snapshot is not None and confirm is not None and confirm != prefix:
-        prefix = _prefix_reread(vps_id, on_record=prefix)
-    refusal = {
-        "actor": actor,
-        "action": action,
-        "vps_id": vps_id,
-        "vps_name": vps_name,
-        "request_body": body,
-        "client_ip": client_ip,
-        "bulk_run_id": bulk_run_id,
-        **why,
-    }
-    try:
-        _check_input(vps_id=vps_id, rack_id=rack_id, change=change, confirm=confirm, prefix=prefix)
-    except Refusal as problem:
-        audit.audit_refusal_record(**refusal, problem=problem)
-        raise
-    return refusal
-
-
-def _prefix_reread(vps_id: str, *, on_record: str) -> str:
-    """A typed prefix the record does not hold may be HostUp's newer one: read the state live (stored, so the
-    page shows it) and confirm against that; the record's prefix stands when HostUp cannot be read."""
-    try:
-        vps_state_refresh(vps_id=vps_id)
-    except HostupError:
-        return on_record
-    return VpsSnapshot.objects.filter(vps_id=vps_id).values_list("routed_prefix", flat=True).first() or ""
-
-
 def _run_action(
     *,
     actor: AbstractBaseUser,
@@ -296,7 +192,7 @@ def _run_action(
 ) -> ActionResult:
     # Every record of the attempt carries why it was made, valid or not (a refusal records what was typed).
     why = {"reason": change.reason, "ticket": change.ticket, "change_request_id": change_request_id}
-    refusal = _input_checked(
+    refusal = input_checked(
         actor, action, vps_id, body, client_ip, bulk_run_id, why, rack_id=rack_id, change=change, confirm=confirm
     )
     vps_name = refusal["vps_name"]
@@ -319,7 +215,7 @@ def _run_action(
             if state_check is not None:  # an approved release's check compares the prefix its requester saw
                 state_check(client)
             elif confirm is not None:
-                _confirm_live_check(client, vps_id=vps_id, confirm=confirm, refusal=refusal)
+                confirm_live_check(client, vps_id=vps_id, confirm=confirm, refusal=refusal)
             intent = audit.audit_intent_record(
                 actor=actor,
                 action=action,
@@ -367,27 +263,6 @@ def _run_action(
             )
         _log_outcome(record)
     return ActionResult(record=record, message=message)
-
-
-def _confirm_live_check(client: HostupClient, *, vps_id: str, confirm: str, refusal: dict[str, Any]) -> None:
-    """A release's typed prefix against HostUp's live state, under the VPS's lock, before the intent: a record
-    older than HostUp must not let another prefix than the one typed be released. Raises Refusal (audited),
-    after storing the live state so the form shown again names the prefix there is."""
-    try:
-        live = client.get_routed_ipv6(vps_id)
-    except HostupError as unread:
-        detail = CONFIRM_UNREAD_DETAIL.format(title=unread.title)
-        problem = Refusal(code=CONFIRM_UNREAD, title="State not read", detail=detail, status=502)
-    else:
-        active = live.active_allocation
-        if active is not None and active.prefix == confirm:
-            return
-        vps_state_store(vps_id=vps_id, state=live)
-        detail = LIVE_MISMATCH_DETAIL.format(live=active.prefix, typed=confirm) if active else LIVE_NONE_DETAIL
-        errors = (FieldError(pointer="/confirm", detail=detail, code=NOT_CONFIRMED),)
-        problem = Refusal(code=NOT_CONFIRMED, title="The VPS changed", detail=detail, status=409, errors=errors)
-    audit.audit_refusal_record(**refusal, problem=problem)
-    raise problem
 
 
 def _ms_since(started: float) -> int:
