@@ -35,6 +35,7 @@ class SsoRefused(Exception):
 STATE_MISMATCH = "state_mismatch"
 BAD_TOKEN = "bad_token"
 UNMAPPED_GROUPS = "unmapped_groups"
+GROUPS_OVERAGE = "groups_overage"
 INACTIVE_USER = "inactive_user"
 PROVIDER_ERROR = "provider_error"
 PROVIDER_UNREACHABLE = "provider_unreachable"
@@ -47,6 +48,13 @@ STATE_MISMATCH_MESSAGE = (
 )
 BAD_TOKEN_MESSAGE = "The identity provider's answer could not be verified, so it was not trusted."
 UNMAPPED_MESSAGE = "Your account at {provider} is in no group that gives a role on this dashboard."
+# The role claim was left out of the token and only named as a distributed claim (Entra ID's "overage").
+GROUPS_OVERAGE_MESSAGE = (
+    "{provider} left your groups out of the sign-in because your account is in too many groups, so this "
+    "dashboard cannot tell which role you have. An admin can make {provider} send only the groups assigned "
+    "to this application (in Entra ID: Token configuration → groups claim → “Groups assigned to the "
+    "application”, then assign the mapped groups to the app)."
+)
 INACTIVE_MESSAGE = "Your dashboard account is deactivated. Ask an admin."
 PROVIDER_ERROR_MESSAGE = "{provider} did not log you in: {error}."
 PROVIDER_UNREACHABLE_MESSAGE = (

@@ -20,7 +20,16 @@ from hostup_dash.audit.models import AuditRecord
 from hostup_dash.core.locks import lock_key
 
 from . import discovery
-from .errors import INACTIVE_MESSAGE, INACTIVE_USER, UNMAPPED_GROUPS, UNMAPPED_MESSAGE, ProviderUnavailable, SsoRefused
+from .errors import (
+    GROUPS_OVERAGE,
+    GROUPS_OVERAGE_MESSAGE,
+    INACTIVE_MESSAGE,
+    INACTIVE_USER,
+    UNMAPPED_GROUPS,
+    UNMAPPED_MESSAGE,
+    ProviderUnavailable,
+    SsoRefused,
+)
 from .models import LoginPolicy, OidcIdentity
 
 Action = AuditRecord.Action
@@ -51,20 +60,29 @@ def roles_for(groups: list[str]) -> list[str]:
     return sorted({settings.OIDC_ROLE_MAP[group] for group in groups if group in settings.OIDC_ROLE_MAP})
 
 
+def role_claim_left_out(claims: dict[str, Any]) -> bool:
+    """Whether the provider left the role claim out and only named it in `_claim_names`, a distributed claim
+    (OpenID Connect Core 5.6.2): Entra ID does so for someone in too many groups. The dashboard does not
+    fetch it (that would need Graph permissions), and never keeps `_claim_sources`, which may hold a token."""
+    names = claims.get("_claim_names")
+    return settings.OIDC_ROLE_CLAIM not in claims and isinstance(names, dict) and settings.OIDC_ROLE_CLAIM in names
+
+
 def sso_details(claims: dict[str, Any]) -> dict[str, Any]:
     """What every SSO audit record says about the person: never a token."""
-    return {
+    details = {
         "method": VIA_OIDC,
         "issuer": claims.get("iss", ""),
         "sub": str(claims.get("sub", "")),
         "groups": claim_values(claims.get(settings.OIDC_ROLE_CLAIM)),
     }
+    return {**details, "groups_overage": True} if role_claim_left_out(claims) else details
 
 
 def sso_user_sync(*, claims: dict[str, Any], client_ip: str | None) -> SsoLogin:
     """The user the verified claims name (by iss + sub), created on a first login, with role groups set from
-    the role claim. Raises SsoRefused when the claim maps to no role (a known user then loses the role
-    groups, audited) or the account is deactivated."""
+    the role claim. Raises SsoRefused when the claim maps to no role, or was left out for too many groups
+    (a known user then loses the role groups, audited), or the account is deactivated."""
     details = sso_details(claims)
     roles = roles_for(details["groups"])
     with transaction.atomic():
@@ -83,9 +101,10 @@ def sso_user_sync(*, claims: dict[str, Any], client_ip: str | None) -> SsoLogin:
     if not roles:
         # Outside the transaction: the role groups a leaver lost stay lost.
         provider = settings.OIDC_PROVIDER_NAME
+        overage = details.get("groups_overage", False)
         raise SsoRefused(
-            UNMAPPED_GROUPS,
-            UNMAPPED_MESSAGE.format(provider=provider),
+            GROUPS_OVERAGE if overage else UNMAPPED_GROUPS,
+            (GROUPS_OVERAGE_MESSAGE if overage else UNMAPPED_MESSAGE).format(provider=provider),
             status=403,
             details={**details, "user": user.username if user else _wanted_username(claims)},
         )
