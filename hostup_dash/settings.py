@@ -255,8 +255,14 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"json": {"()": "hostup_dash.core.logging.JsonFormatter"}},
+    "filters": {"client_error_without_traceback": {"()": "hostup_dash.core.logging.ClientErrorWithoutTraceback"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    # Procrastinate logs every job start and end at INFO: three lines every 10 s from the tick alone.
-    "loggers": {"procrastinate": {"level": env.str("WORKER_LOG_LEVEL", default="WARNING")}},
+    "loggers": {
+        # Procrastinate logs every job start and end at INFO: three lines every 10 s from the tick alone.
+        "procrastinate": {"level": env.str("WORKER_LOG_LEVEL", default="WARNING")},
+        # Django's own console handler (DEBUG only) printed each of its lines again, as plain text.
+        "django": {"handlers": [], "propagate": True},
+        "django.request": {"filters": ["client_error_without_traceback"]},
+    },
 }

@@ -20,3 +20,15 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
         return json.dumps(line, default=str)
+
+
+class ClientErrorWithoutTraceback(logging.Filter):
+    """Django logs a refused request (4xx) with the exception that made it, e.g. the PermissionDenied a role
+    check raises on purpose: one line says it all (the refusal is in the audit trail); a 5xx keeps its traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        status = getattr(record, "status_code", None)
+        if isinstance(status, int) and status < 500:
+            record.exc_info = None
+            record.exc_text = None
+        return True
