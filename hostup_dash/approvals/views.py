@@ -34,8 +34,9 @@ def request_detail(request: HtmxHttpRequest, change_request_id: int) -> HttpResp
 
 
 def _decision_response(request: HtmxHttpRequest, change_request_id: int, decide) -> HttpResponse:
-    """htmx gets the request's row again (with the problem when refused); a plain form POST is redirected
-    to the request's page with a message, or shown it with the problem."""
+    """htmx gets /approvals/'s lists again, the request now where it belongs (with the problem on its row when
+    refused). A plain form POST is redirected with a message (back to /approvals/ when sent from there, else to
+    the request's page), or shown that page again with the problem."""
     problem, status = None, 200
     try:
         decide(actor=request.user, change_request_id=change_request_id, client_ip=client_ip(request))
@@ -44,15 +45,24 @@ def _decision_response(request: HtmxHttpRequest, change_request_id: int, decide)
     change = selectors.change_request_get(change_request_id=change_request_id)
     if change is None:
         raise Http404("No such change request")
-    if is_partial(request):
-        return render(
-            request, "approvals/request_list.html#change-row", {"change": change, "problem": problem}, status=status
-        )
-    if problem is None:
-        messages.success(request, f"Request #{change.id}: {change.get_status_display()}. {change.status_detail}")
+    from_list = is_partial(request) or request.POST.get("back") == "list"
+    if problem is None and not is_partial(request):
+        messages.success(request, _decided_words(change))
+        if from_list:
+            return redirect("approvals:request-list")
         return redirect("approvals:request-detail", change_request_id=change.id)
+    if from_list:
+        context = {"lists": selectors.change_request_lists(), "problem": problem, "problem_for": change.id}
+        if is_partial(request):
+            context |= {"oob": True, "message": _decided_words(change)}
+            return render(request, "approvals/request_list.html#change-lists", context, status=status)
+        return render(request, "approvals/request_list.html", context, status=status)
     context = {"change": change, "trail": selectors.change_request_trail(change), "problem": problem}
     return render(request, "approvals/request_detail.html", context, status=status)
+
+
+def _decided_words(change) -> str:
+    return f"Request #{change.id}: {change.get_status_display()}. {change.status_detail}".strip()
 
 
 @require_POST

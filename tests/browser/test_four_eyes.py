@@ -41,6 +41,10 @@ def test_a_release_runs_only_once_a_second_person_approves_it(
     panel.locator("#release-reason").fill("Customer cancelled the VPS")
     panel.get_by_label("Ticket").last.fill("OPS-77")
     panel.get_by_label(f"Type {prefix} to confirm").fill(prefix)
+    # Ticked, "Emergency" would release at once: the button's words (and accessible name) say so.
+    panel.get_by_label("Emergency").check()
+    expect(panel.get_by_role("button", name=f"Release now (emergency) {prefix}")).to_be_visible()
+    panel.get_by_label("Emergency").uncheck()
     panel.get_by_role("button", name=f"Ask for approval to release {prefix}").click()
     expect(panel.get_by_role("status").filter(has_text="waiting for approval")).to_be_visible()
     assert hostup.calls_to("DELETE", f"/api/v2/vps/{vps_id}") == []
@@ -60,7 +64,12 @@ def test_a_release_runs_only_once_a_second_person_approves_it(
     expect(row).to_contain_text("OPS-77")
     row.get_by_role("button", name="Approve").click()
 
-    expect(approver_page.locator("tr", has_text="Customer cancelled the VPS")).to_contain_text("Approved and done")
+    # The request moves under "Decided" at once, without a reload.
+    decided = approver_page.locator("section", has=approver_page.locator("#decided-heading"))
+    expect(decided.locator("tr", has_text="Customer cancelled the VPS")).to_contain_text("Approved and done")
+    expect(approver_page.locator("section", has=approver_page.locator("#pending-heading"))).to_contain_text(
+        "No change request is waiting."
+    )
     assert len(hostup.calls_to("DELETE", f"/api/v2/vps/{vps_id}/routed-ipv6")) == 1
     expect(approver_page.locator("#approvals-pending")).to_have_count(0)  # the top bar follows the decision
 

@@ -1,0 +1,86 @@
+"""/approvals/ after a decision: the request shows under "Decided" at once, by htmx and by a plain form POST."""
+
+import pytest
+from django.urls import reverse
+
+from hostup_dash.approvals.models import ChangeRequest
+
+from .conftest import HTMX, decision_url
+
+LIST = reverse("approvals:request-list")
+
+
+def _sections(html: str) -> dict[str, str]:
+    """The page's three lists, each as its own piece of the HTML."""
+    pending, rest = html.split('id="decided-heading"', 1)
+    decided, expired = rest.split('id="expired-heading"', 1)
+    return {"pending": pending.split('id="pending-heading"', 1)[1], "decided": decided, "expired": expired}
+
+
+def _row(change: ChangeRequest) -> str:
+    return f'id="change-{change.id}"'
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", ["approve", "reject"])
+def test_htmx_decision_answers_with_the_request_under_decided(hostup, bob_client, requested, name):
+    response = bob_client.post(decision_url(name, requested), {"back": "list"}, **HTMX)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'id="change-lists"' in html  # what the row's form swaps: all three lists
+    lists = _sections(html)
+    assert _row(requested) in lists["decided"]
+    assert _row(requested) not in lists["pending"]
+    assert "No change request is waiting." in lists["pending"]
+    assert "No change request has been decided yet." not in lists["decided"]
+    # The top bar's link follows: nothing is waiting any more, so no count.
+    assert 'id="approvals-link"' in html and 'hx-swap-oob="true"' in html
+    assert 'id="approvals-pending"' not in html
+    assert f"Request #{requested.id}:" in html  # announced in the page's status region
+
+
+@pytest.mark.django_db
+def test_the_list_page_targets_the_lists_not_the_row(bob_client, requested):
+    html = bob_client.get(LIST).content.decode()
+
+    assert 'hx-target="#change-lists"' in html
+    assert f'hx-target="#change-{requested.id}"' not in html
+
+
+@pytest.mark.django_db
+def test_a_plain_post_from_the_list_comes_back_to_it_with_the_request_decided(hostup, bob_client, requested):
+    response = bob_client.post(decision_url("approve", requested), {"back": "list"}, follow=True)
+
+    assert response.redirect_chain[-1][0] == LIST
+    html = response.content.decode()
+    lists = _sections(html)
+    assert _row(requested) in lists["decided"] and _row(requested) not in lists["pending"]
+    assert 'id="approvals-pending"' not in html  # the top bar's count, on the full page load
+    assert f"Request #{requested.id}: Approved and done." in html
+
+
+@pytest.mark.django_db
+def test_a_refused_htmx_decision_shows_the_problem_on_the_requests_row(hostup, bob_client, requested):
+    bob_client.post(decision_url("reject", requested), **HTMX)
+
+    response = bob_client.post(decision_url("approve", requested), **HTMX)
+
+    assert response.status_code == 409
+    lists = _sections(response.content.decode())
+    assert _row(requested) in lists["decided"]
+    assert "This request is already decided" in lists["decided"]
+    requested.refresh_from_db()
+    assert requested.status == ChangeRequest.Status.REJECTED
+
+
+@pytest.mark.django_db
+def test_a_refused_plain_post_from_the_list_shows_the_list_with_the_problem(hostup, bob_client, requested):
+    bob_client.post(decision_url("reject", requested), **HTMX)
+
+    response = bob_client.post(decision_url("approve", requested), {"back": "list"})
+
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "<h1>Approvals</h1>" in html
+    assert "This request is already decided" in _sections(html)["decided"]
