@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from tests.factories import release_form
+from tests.factories import pick_vps, release_form, synced
 
 from .conftest import HTMX
 
@@ -37,3 +37,18 @@ def test_without_approval_the_button_just_releases(hostup, settings, alice_clien
 
     assert "Ask for approval" not in form and "when-emergency" not in form
     assert ">Release " in form
+
+
+@pytest.mark.django_db
+def test_an_allocation_that_waits_says_so_on_its_button(hostup, settings, alice_client, operator_client):
+    settings.APPROVAL_REQUIRED_FOR = ["allocate"]
+    vps_id = pick_vps(hostup, allocated=False)
+    synced(hostup)
+    url = reverse("inventory:vps-detail", args=[vps_id])
+
+    admins = alice_client.get(url, **HTMX).content.decode()
+    operators = operator_client.get(url, **HTMX).content.decode()
+
+    assert '<span class="when-not-emergency">Ask for approval to allocate</span>' in admins
+    assert '<span class="when-emergency" hidden>Allocate now (emergency)</span>' in admins
+    assert "Ask for approval to allocate" in operators and "Allocate now (emergency)" not in operators
