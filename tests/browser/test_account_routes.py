@@ -32,7 +32,7 @@ def test_operator_routes_a_64_and_an_admin_deletes_it(page: Page, live_server, h
     form.get_by_role("button", name="Create route").click()
 
     panel = page.locator("#pools-panel")
-    expect(panel.locator(".flash.success")).to_contain_text("Routed 2001:db8:1000::/64 to")
+    expect(page.locator("#pools-announce .flash.success")).to_contain_text("Routed 2001:db8:1000::/64 to")
     row = panel.locator("tr", has_text=LABEL)
     expect(row).to_contain_text("2001:db8:1000::/64")
     assert page.evaluate("window.__marker") == 1  # htmx swapped the panel, no page load
@@ -45,7 +45,7 @@ def test_operator_routes_a_64_and_an_admin_deletes_it(page: Page, live_server, h
     row.get_by_label("Type 2001:db8:1000::/64 to confirm").fill("2001:db8:1000::/64")
     row.get_by_role("button", name="Delete 2001:db8:1000::/64").click()
 
-    expect(page.locator("#pools-panel .flash.success")).to_have_text("Deleted the route 2001:db8:1000::/64.")
+    expect(page.locator("#pools-announce .flash.success")).to_have_text("Deleted the route 2001:db8:1000::/64.")
     expect(page.locator("#pools-panel tr", has_text=LABEL)).to_have_count(0)
     assert [(call.method, call.status) for call in account_writes(hostup)] == [("POST", 201), ("DELETE", 200)]
     assert action_trail() == [
