@@ -315,14 +315,47 @@ def newest_state_checked_at() -> datetime | None:
 STATE_QUEUE_ORDER = (F("state_checked_at").asc(nulls_first=True), "vps_id")
 
 
+# A row a worker claimed and never finished (it was killed) may be read by another after this.
+CLAIM_LEASE = timedelta(minutes=2)
+
+
 def state_queue() -> Q:
     """Rows due for a state read: never read, or read longer than STATE_PASS_MIN_AGE ago."""
     cutoff = timezone.now() - timedelta(seconds=settings.STATE_PASS_MIN_AGE)
     return Q(state_checked_at__isnull=True) | Q(state_checked_at__lt=cutoff)
 
 
+def state_claimable() -> QuerySet[VpsSnapshot]:
+    """Rows a worker's slice may claim now: due, and held by no live claim (a killed worker's ends with its lease).
+
+    The one definition both the claim and `state_pass_has_work` use: were they to differ, a
+    slice would be queued for rows it cannot claim, again and again.
+    """
+    unclaimed = Q(state_claimed_at__isnull=True) | Q(state_claimed_at__lt=timezone.now() - CLAIM_LEASE)
+    return VpsSnapshot.objects.filter(state_queue() & unclaimed)
+
+
 def state_pass_has_work() -> bool:
-    return VpsSnapshot.objects.filter(state_queue()).exists()
+    return state_claimable().exists()
+
+
+def state_pass_due_in() -> float | None:
+    """Seconds until the oldest unclaimed row is due again (0 when one is); None with no rows.
+
+    Claimed rows are left out: a live slice reads them, and a killed worker's come back with
+    the worker's next tick after their lease. Walks vps_state_queue_idx to the first unclaimed row.
+    """
+    oldest = list(
+        VpsSnapshot.objects.filter(state_claimed_at__isnull=True)
+        .order_by(*STATE_QUEUE_ORDER)
+        .values_list("state_checked_at", flat=True)[:1]
+    )
+    if not oldest:
+        return None
+    if oldest[0] is None:
+        return 0.0
+    due_at = oldest[0] + timedelta(seconds=settings.STATE_PASS_MIN_AGE)
+    return max(0.0, (due_at - timezone.now()).total_seconds())
 
 
 def inventory_pass_is_due() -> bool:

@@ -17,6 +17,9 @@ SYNC_QUEUE = "sync"
 INVENTORY_PASS = services.sync.INVENTORY_PASS_TASK
 STATE_PASS_SLICE = "state_pass_slice"
 PARALLEL_SLICES = 2
+TICK_S = 10  # background_tick's period, as its cron says
+# A slice queued for when a row falls due starts this much later, so the row is due by then.
+DUE_MARGIN_S = 0.5
 
 
 @app.task(name=INVENTORY_PASS, queue=SYNC_QUEUE, queueing_lock=INVENTORY_PASS, lock=INVENTORY_PASS)
@@ -36,8 +39,8 @@ def state_pass_slice() -> None:
     if tally.stop == SyncRun.StateStop.RATE_LIMITED:
         # HostUp said when to come back; the shared budget holds every worker until then.
         job_defer(STATE_PASS_SLICE, schedule_in_s=tally.retry_after)
-    elif not tally.stop and selectors.state_pass_has_work():
-        job_defer(STATE_PASS_SLICE)  # the next slice at once, not at the next tick
+    elif not tally.stop:
+        _next_slice_queue()
 
 
 @app.periodic(cron="* * * * * */10", periodic_id="background-tick")
@@ -47,9 +50,24 @@ def background_tick(timestamp: int) -> None:
     if selectors.inventory_pass_is_due():
         job_defer(INVENTORY_PASS)
     # Side by side, slices hide HostUp's latency; more would only share the same budget.
-    if selectors.state_pass_has_work() and jobs_active(STATE_PASS_SLICE) < PARALLEL_SLICES:
-        job_defer(STATE_PASS_SLICE)
+    if jobs_active(STATE_PASS_SLICE) < PARALLEL_SLICES:
+        _next_slice_queue()
     selectors.state_counts()  # recounts the list's state counts when they are older than 10 s
+
+
+def _next_slice_queue() -> None:
+    """A slice at once when a row can be claimed now; else one when the next row falls due, if before the next tick.
+
+    Never a slice for rows no slice can claim (held by another, or not yet due): that one
+    would end at once and queue the next, over and over.
+    """
+    if selectors.state_pass_has_work():
+        job_defer(STATE_PASS_SLICE)
+        return
+    due_in = selectors.state_pass_due_in()
+    if due_in is not None and due_in < TICK_S:
+        # Not the tick after: each VPS is read again every STATE_PASS_MIN_AGE, not up to 10 s later.
+        job_defer(STATE_PASS_SLICE, schedule_in_s=due_in + DUE_MARGIN_S)
 
 
 ACTIONS_QUEUE = "actions"

@@ -13,10 +13,8 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from hostup_dash.core.clients import hostup_client
@@ -24,7 +22,8 @@ from hostup_dash.hostup import HostupClient, HostupError
 from hostup_dash.hostup.errors import CONNECT_TIMEOUT, CONNECTION_DROPPED, CONNECTION_FAILED, TIMEOUT
 
 from ..models import STATE_ERROR_MAX_LENGTH, SyncRun, VpsSnapshot
-from ..selectors import STATE_QUEUE_ORDER, state_queue
+from ..selectors import CLAIM_LEASE as CLAIM_LEASE  # defined beside the claimable rows; the bench reads it here
+from ..selectors import STATE_QUEUE_ORDER, state_claimable
 from .budget import budget_observe, budget_pause, budget_take
 from .snapshot import vps_state_store
 
@@ -38,8 +37,6 @@ KEY_REFUSED_STATUSES = (401, 403)
 MAX_PACING_WAIT_S = 30.0
 # A worker's slice reads for this long, then ends; the next tick starts another.
 SLICE_S = 50.0
-# A row a worker claimed and never finished (it was killed) may be read by another after this.
-CLAIM_LEASE = timedelta(minutes=2)
 CLAIM_BATCH = 10
 PACING_NOTE = "Paused reading routed-IPv6 states to stay within HostUp's rate limit."
 RATE_LIMITED_NOTE = "Paused reading routed-IPv6 states: HostUp is rate-limiting us."
@@ -106,7 +103,7 @@ def state_pass_run(*, seconds: float = SLICE_S) -> StateTally:
                     break
             if not _wait_for_budget(deadline=deadline, client=client):
                 break
-            _read_one(client, claimed.pop(0), tally, observe=False)
+            _read_one(client, claimed.pop(0), tally, observe=False, claimed=True)
     finally:
         budget_observe(client)
         client.close()
@@ -135,23 +132,24 @@ def _wait_for_budget(*, deadline: float, client: HostupClient | None = None) -> 
 
 def _claim_batch() -> list[str]:
     """The oldest due rows no other worker holds, marked as ours for CLAIM_LEASE (a few per round trip)."""
-    now = timezone.now()
     with transaction.atomic():
         vps_ids = list(
-            VpsSnapshot.objects.select_for_update(skip_locked=True)
-            .filter(state_queue())
-            .filter(Q(state_claimed_at__isnull=True) | Q(state_claimed_at__lt=now - CLAIM_LEASE))
+            state_claimable()
+            .select_for_update(skip_locked=True)
             .order_by(*STATE_QUEUE_ORDER)
             .values_list("vps_id", flat=True)[:CLAIM_BATCH]
         )
-        VpsSnapshot.objects.filter(vps_id__in=vps_ids).update(state_claimed_at=now)
+        VpsSnapshot.objects.filter(vps_id__in=vps_ids).update(state_claimed_at=timezone.now())
     return vps_ids
 
 
-def _read_one(client: HostupClient, vps_id: str, tally: StateTally, *, observe: bool = True) -> None:
+def _read_one(
+    client: HostupClient, vps_id: str, tally: StateTally, *, observe: bool = True, claimed: bool = False
+) -> None:
     """Read and store one VPS's state, or keep its failure on its row; sets `tally.stop` when HostUp is unusable.
 
-    `observe=False` when the caller's next budget_take corrects the budget from this answer.
+    `observe=False` when the caller's next budget_take corrects the budget from this answer;
+    `claimed` when this slice holds the row's claim, which the stored read ends.
     """
     read_started = timezone.now()
     try:
@@ -163,6 +161,10 @@ def _read_one(client: HostupClient, vps_id: str, tally: StateTally, *, observe: 
     if observe:
         budget_observe(client)
     vps_state_store(vps_id=vps_id, state=state, read_started=read_started)
+    if claimed:
+        # Read: the row is due again after STATE_PASS_MIN_AGE, not after the lease. Killed
+        # between the store and this, the claim merely lasts its lease.
+        VpsSnapshot.objects.filter(vps_id=vps_id).update(state_claimed_at=None)
     tally.read += 1
     tally.failures_in_a_row = 0
 
@@ -209,11 +211,15 @@ def _is_outage_sign(problem: HostupError) -> bool:
 def _state_error_store(*, vps_id: str, problem: HostupError) -> None:
     """Keep the failure on the row and count it as checked, so the next pass reads the others first.
 
-    The state columns keep what was last known: a failed read says nothing new about them.
+    The state columns keep what was last known: a failed read says nothing new about them. Any
+    claim on the row ends with it, as after a good read: the row was just checked.
     """
     now = timezone.now()
     VpsSnapshot.objects.filter(vps_id=vps_id).update(
-        state_checked_at=now, state_error=problem_in_words(problem)[:STATE_ERROR_MAX_LENGTH], state_error_at=now
+        state_checked_at=now,
+        state_error=problem_in_words(problem)[:STATE_ERROR_MAX_LENGTH],
+        state_error_at=now,
+        state_claimed_at=None,
     )
 
 
