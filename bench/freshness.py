@@ -49,7 +49,7 @@ def main() -> None:
 
     from hostup_dash.inventory import services
     from hostup_dash.inventory.models import RateBudget, SyncRun, VpsSnapshot
-    from hostup_dash.inventory.services.state_pass import CLAIM_LEASE
+    from hostup_dash.inventory.selectors import CLAIM_LEASE
     from hostup_dash.simulator.server import Simulator, SimulatorConfig
 
     config = SimulatorConfig(

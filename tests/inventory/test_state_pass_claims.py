@@ -9,7 +9,8 @@ from procrastinate.contrib.django.models import ProcrastinateJob
 
 from hostup_dash.inventory import selectors, services, tasks
 from hostup_dash.inventory.models import VpsSnapshot
-from hostup_dash.inventory.services.state_pass import CLAIM_LEASE, _claim_batch
+from hostup_dash.inventory.selectors import CLAIM_LEASE
+from hostup_dash.inventory.services.state_pass import _claim_batch
 from tests.factories import synced
 
 MIN_AGE = 60

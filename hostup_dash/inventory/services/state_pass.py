@@ -22,7 +22,6 @@ from hostup_dash.hostup import HostupClient, HostupError
 from hostup_dash.hostup.errors import CONNECT_TIMEOUT, CONNECTION_DROPPED, CONNECTION_FAILED, TIMEOUT
 
 from ..models import STATE_ERROR_MAX_LENGTH, SyncRun, VpsSnapshot
-from ..selectors import CLAIM_LEASE as CLAIM_LEASE  # defined beside the claimable rows; the bench reads it here
 from ..selectors import STATE_QUEUE_ORDER, state_claimable
 from .budget import budget_observe, budget_pause, budget_take
 from .snapshot import vps_state_store
