@@ -17,6 +17,7 @@ import statistics
 import sys
 import time
 from collections import defaultdict
+from itertools import pairwise
 from pathlib import Path
 
 from _setup import django_for_bench, free_port, point_at_simulator
@@ -79,7 +80,7 @@ def main() -> None:
         cursor.execute("SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'state_pass_slice'")
         slices = cursor.fetchone()[0]
 
-    gaps = [(later - earlier).total_seconds() for seen in reads.values() for earlier, later in zip(seen, seen[1:])]
+    gaps = [(later - earlier).total_seconds() for seen in reads.values() for earlier, later in pairwise(seen)]
     print(f"{args.vps} VPSes, STATE_PASS_MIN_AGE {args.min_age} s, one worker for {args.seconds:g} s")
     if gaps:
         median = statistics.median(gaps)
