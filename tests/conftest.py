@@ -129,9 +129,14 @@ def role_client(make_user):
 @pytest.fixture
 def start_worker(hostup):
     """Start real Procrastinate workers against the test database and the simulator; all stop at the end."""
+    from procrastinate.contrib.django.models import ProcrastinateJob
+
     from tests.worker.harness import WorkerProcess
 
     started: list[WorkerProcess] = []
+    # Procrastinate's tables are not Django's to flush: a job left waiting would hold its
+    # queueing lock in later tests, so the jobs made from here on go with the workers.
+    jobs_before = ProcrastinateJob.objects.order_by("-id").values_list("id", flat=True).first() or 0
 
     def start(*, queues: list[str] | None = None, **env: str) -> WorkerProcess:
         worker = WorkerProcess(hostup_url=hostup.url, token=FULL_TOKEN, queues=queues, env=env)
@@ -141,3 +146,4 @@ def start_worker(hostup):
     yield start
     for worker in started:
         worker.stop()
+    ProcrastinateJob.objects.filter(id__gt=jobs_before).delete()

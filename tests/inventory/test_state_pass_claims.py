@@ -31,8 +31,17 @@ def age_reads(seconds: float) -> None:
     VpsSnapshot.objects.update(state_checked_at=timezone.now() - timedelta(seconds=seconds))
 
 
-def slices_waiting() -> list[ProcrastinateJob]:
-    return list(ProcrastinateJob.objects.filter(task_name=tasks.STATE_PASS_SLICE, status="todo"))
+@pytest.fixture
+def slices_waiting(db):
+    """The slices queued during the test and not yet started: Procrastinate's tables are not
+    flushed between tests, so older jobs may be another test's."""
+    jobs_before = ProcrastinateJob.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+    def waiting() -> list[ProcrastinateJob]:
+        jobs = ProcrastinateJob.objects.filter(id__gt=jobs_before, task_name=tasks.STATE_PASS_SLICE, status="todo")
+        return list(jobs)
+
+    return waiting
 
 
 def assert_work_and_claim_agree() -> list[str]:
@@ -55,7 +64,7 @@ def test_rows_due_again_by_age_are_claimable_and_there_is_work(slice_done):
 
 
 @pytest.mark.django_db
-def test_right_after_a_slice_nothing_is_due_claimed_or_queued(slice_done):
+def test_right_after_a_slice_nothing_is_due_claimed_or_queued(slice_done, slices_waiting):
     assert not selectors.state_pass_has_work()
     assert services.state_pass_run().read == 0
     assert not VpsSnapshot.objects.exclude(state_claimed_at=None).exists()
@@ -100,7 +109,7 @@ def test_a_killed_workers_claim_holds_for_its_lease_then_ends(hostup, settings):
 
 
 @pytest.mark.django_db
-def test_a_slice_queues_no_next_slice_for_rows_another_holds(slice_done):
+def test_a_slice_queues_no_next_slice_for_rows_another_holds(slice_done, slices_waiting):
     age_reads(MIN_AGE + 1)
     VpsSnapshot.objects.update(state_claimed_at=timezone.now())  # another worker's slice holds every row
 
@@ -111,7 +120,7 @@ def test_a_slice_queues_no_next_slice_for_rows_another_holds(slice_done):
 
 
 @pytest.mark.django_db
-def test_a_row_due_before_the_next_tick_gets_a_slice_then(slice_done):
+def test_a_row_due_before_the_next_tick_gets_a_slice_then(slice_done, slices_waiting):
     age_reads(MIN_AGE - 4)
 
     tasks.background_tick(timestamp=0)
