@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from hostup_dash.hostup import is_valid_vps_id
 from hostup_dash.hostup.account_routes import AccountRoutes, Gate, PoolRoute, RouteDestination, RoutePool
 
+from .forms import DEFAULT_PREFIX_LENGTH
 from .usage import PoolUsage, pool_usage
 
 NOT_ALLOWED = "HostUp does not allow it now."
@@ -122,6 +123,25 @@ def pools_page(state: AccountRoutes, typed: dict[str, dict] | None = None, numbe
         number=number,
         pages=pages,
     )
+
+
+def prefix_hint(page: PoolsPage | None, typed: dict) -> dict:
+    """The create form's prefix placeholder: the next free prefix of the chosen pool and length, which an
+    empty field gets (a fixed example may be taken); an example marked as one when the pool can't be counted."""
+    panels = page.pools if page else ()
+    panel = next((p for p in panels if p.pool.id == typed.get("poolId")), panels[0] if panels else None)
+    if panel is None:
+        return {}
+    raw = str(typed.get("prefixLength") or DEFAULT_PREFIX_LENGTH)
+    length = int(raw) if raw.isdigit() and int(raw) in page.lengths else page.lengths[0]
+    if panel.usage is None:
+        return {"prefix_placeholder": f"e.g. 2001:db8::/{length}"}
+    free = {usage.length: usage.next_free for usage in panel.usage.lengths if usage.length in page.lengths}
+    return {
+        "prefix_placeholder": str(free[length]) if free.get(length) else "",
+        "prefix_next_free": [(each, free[each]) for each in page.lengths if each in free],
+        "prefix_pool": panel.pool.parent_cidr or panel.pool.id,
+    }
 
 
 def vps_routes(state: AccountRoutes, vps_id: str) -> tuple[tuple[PoolRoute, ...], bool, str]:

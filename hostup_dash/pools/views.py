@@ -21,8 +21,8 @@ from hostup_dash.hostup import HostupError
 from hostup_dash.hostup.account_routes import AccountRoutes
 
 from . import services
-from .forms import DEFAULT_PREFIX_LENGTH, ConfirmedForm, PoolAllocateForm, RouteCreateForm
-from .page import PoolsPage, pools_page, vps_routes
+from .forms import ConfirmedForm, PoolAllocateForm, RouteCreateForm
+from .page import pools_page, prefix_hint, vps_routes
 from .problems import hostup_advice, hostup_refusal_errors
 
 Action = AuditRecord.Action
@@ -55,26 +55,7 @@ def _panel_context(
         "allocate_form": PoolAllocateForm(),
         **extra,
     }
-    return context | _prefix_hint(context["page"], context["create_form"].typed)
-
-
-def _prefix_hint(page: PoolsPage | None, typed: dict) -> dict:
-    """The create form's prefix placeholder: the next free prefix of the chosen pool and length, which an
-    empty field gets (a fixed example may be taken); an example marked as one when the pool can't be counted."""
-    panels = page.pools if page else ()
-    panel = next((p for p in panels if p.pool.id == typed.get("poolId")), panels[0] if panels else None)
-    if panel is None:
-        return {}
-    raw = str(typed.get("prefixLength") or DEFAULT_PREFIX_LENGTH)
-    length = int(raw) if raw.isdigit() and int(raw) in page.lengths else page.lengths[0]
-    if panel.usage is None:
-        return {"prefix_placeholder": f"e.g. 2001:db8::/{length}"}
-    free = {usage.length: usage.next_free for usage in panel.usage.lengths if usage.length in page.lengths}
-    return {
-        "prefix_placeholder": str(free[length]) if free.get(length) else "",
-        "prefix_next_free": [(each, free[each]) for each in page.lengths if each in free],
-        "prefix_pool": panel.pool.parent_cidr or panel.pool.id,
-    }
+    return context | prefix_hint(context["page"], context["create_form"].typed)
 
 
 def _page_number(request: HtmxHttpRequest) -> int:
