@@ -8,6 +8,7 @@ from hostup_dash.approvals.models import ChangeRequest
 from .conftest import HTMX, decision_url
 
 LIST = reverse("approvals:request-list")
+STATUS = '<div id="decision-status" hx-swap-oob="innerHTML">'
 
 
 def _sections(html: str) -> dict[str, str]:
@@ -37,7 +38,10 @@ def test_htmx_decision_answers_with_the_request_under_decided(hostup, bob_client
     # The top bar's link follows: nothing is waiting any more, so no count.
     assert 'id="approvals-link"' in html and 'hx-swap-oob="true"' in html
     assert 'id="approvals-pending"' not in html
-    assert f"Request #{requested.id}:" in html  # announced in the page's status region
+    # The outcome: once, in the status region that stays, visible (seen and heard, not also in the lists).
+    assert html.count(f"Request #{requested.id}:") == 1
+    region = html.split(STATUS, 1)[1].split("</div>", 1)[0]
+    assert f'<p class="flash success">Request #{requested.id}:' in region and "visually-hidden" not in region
 
 
 @pytest.mark.django_db
@@ -46,6 +50,10 @@ def test_the_list_page_targets_the_lists_not_the_row(bob_client, requested):
 
     assert 'hx-target="#change-lists"' in html
     assert f'hx-target="#change-{requested.id}"' not in html
+    # The region a decision's outcome is swapped into: outside the lists, so it stays, and not hidden.
+    region = html.split('id="decision-status"', 1)
+    assert len(region) == 2 and 'id="change-lists"' in region[1]
+    assert "visually-hidden" not in region[0].rsplit("<div", 1)[1] + region[1].split(">", 1)[0]
 
 
 @pytest.mark.django_db
@@ -57,7 +65,7 @@ def test_a_plain_post_from_the_list_comes_back_to_it_with_the_request_decided(ho
     lists = _sections(html)
     assert _row(requested) in lists["decided"] and _row(requested) not in lists["pending"]
     assert 'id="approvals-pending"' not in html  # the top bar's count, on the full page load
-    assert f"Request #{requested.id}: Approved and done." in html
+    assert html.count(f"Request #{requested.id}: Approved and done.") == 1  # base.html's message, once
 
 
 @pytest.mark.django_db
@@ -70,6 +78,10 @@ def test_a_refused_htmx_decision_shows_the_problem_on_the_requests_row(hostup, b
     lists = _sections(response.content.decode())
     assert _row(requested) in lists["decided"]
     assert "This request is already decided" in lists["decided"]
+    # In the status region the refusal is only heard; no outcome is shown as if it had worked.
+    region = response.content.decode().split(STATUS, 1)[1].split("</div>", 1)[0]
+    assert region.startswith('<span class="visually-hidden">')
+    assert f"Request #{requested.id}:" not in response.content.decode()
     requested.refresh_from_db()
     assert requested.status == ChangeRequest.Status.REJECTED
 
