@@ -52,6 +52,15 @@ def allocated_vps(hostup) -> str:
     return vps_id
 
 
+@pytest.fixture
+def allocate_waits(hostup, settings) -> str:
+    """A VPS without a prefix, on record, whose allocation waits for a second person."""
+    settings.APPROVAL_REQUIRED_FOR = ["allocate"]
+    vps_id = pick_vps(hostup, allocated=False)
+    synced(hostup)
+    return vps_id
+
+
 def release_url(vps_id: str) -> str:
     return reverse("inventory:ipv6-release", args=[vps_id])
 

@@ -6,7 +6,7 @@ from django.urls import reverse
 from hostup_dash.approvals.emergency import REASON_REQUIRED
 from hostup_dash.approvals.models import ChangeRequest
 from hostup_dash.audit.models import AuditRecord
-from tests.factories import action_trail, pick_vps, release_form, synced
+from tests.factories import action_trail, release_form
 
 from .conftest import HTMX, decision_url, deletes, release_url
 
@@ -64,10 +64,8 @@ def test_an_emergency_with_a_wrong_confirmation_is_refused_before_it_is_declared
 
 
 @pytest.mark.django_db
-def test_an_operator_cannot_break_glass(hostup, settings, operator_client):
-    settings.APPROVAL_REQUIRED_FOR = ["allocate"]
-    vps_id = pick_vps(hostup, allocated=False)
-    synced(hostup)
+def test_an_operator_cannot_break_glass(hostup, allocate_waits, operator_client):
+    vps_id = allocate_waits
 
     response = operator_client.post(
         reverse("inventory:ipv6-allocate", args=[vps_id]), {"emergency": "1", "reason": "Now!"}, **HTMX
@@ -94,10 +92,8 @@ def test_the_emergency_box_is_offered_to_admins_only_where_approval_is_needed(
 
 
 @pytest.mark.django_db
-def test_an_operators_allocation_can_wait_for_an_admin(hostup, settings, operator_client, alice_client):
-    settings.APPROVAL_REQUIRED_FOR = ["allocate"]
-    vps_id = pick_vps(hostup, allocated=False)
-    synced(hostup)
+def test_an_operators_allocation_can_wait_for_an_admin(hostup, allocate_waits, operator_client, alice_client):
+    vps_id = allocate_waits
     allocate = reverse("inventory:ipv6-allocate", args=[vps_id])
 
     operator_client.post(allocate, {"reason": "New customer", "rack_id": "r1"}, **HTMX)

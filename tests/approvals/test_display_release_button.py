@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from tests.factories import pick_vps, release_form, synced
+from tests.factories import release_form
 
 from .conftest import HTMX
 
@@ -40,10 +40,8 @@ def test_without_approval_the_button_just_releases(hostup, settings, alice_clien
 
 
 @pytest.mark.django_db
-def test_an_allocation_that_waits_says_so_on_its_button(hostup, settings, alice_client, operator_client):
-    settings.APPROVAL_REQUIRED_FOR = ["allocate"]
-    vps_id = pick_vps(hostup, allocated=False)
-    synced(hostup)
+def test_an_allocation_that_waits_says_so_on_its_button(allocate_waits, alice_client, operator_client):
+    vps_id = allocate_waits
     url = reverse("inventory:vps-detail", args=[vps_id])
 
     admins = alice_client.get(url, **HTMX).content.decode()
