@@ -60,7 +60,7 @@ def _decision_response(request: HtmxHttpRequest, change_request_id: int, decide:
 
 def _redirect_told(request: HtmxHttpRequest, change: ChangeRequest, from_list: bool) -> HttpResponse:
     """POST/redirect/GET: the outcome goes with the messages framework, which base.html shows once."""
-    messages.success(request, _decided_words(change))
+    messages.add_message(request, _decided_level(change), _decided_words(change))
     if from_list:
         return redirect("approvals:request-list")
     return redirect("approvals:request-detail", change_request_id=change.id)
@@ -72,7 +72,8 @@ def _list_answer(request: HtmxHttpRequest, change: ChangeRequest, problem: Refus
     context = {"lists": selectors.change_request_lists(), "problem": problem, "problem_for": change.id}
     template = "approvals/request_list.html"
     if is_partial(request):
-        context |= {"oob": True, "message": _decided_words(change)}
+        level = messages.DEFAULT_TAGS[_decided_level(change)]
+        context |= {"oob": True, "message": _decided_words(change), "message_level": level}
         template += "#change-lists"
     return render(request, template, context, status=_status(problem))
 
@@ -88,6 +89,18 @@ def _status(problem: Refusal | None) -> int:
 
 def _decided_words(change: ChangeRequest) -> str:
     return f"Request #{change.id}: {change.get_status_display()}. {change.status_detail}".strip()
+
+
+# An approval whose action failed, or whose outcome is unknown, is not shown as a success.
+_DECIDED_LEVELS = {
+    ChangeRequest.Status.FAILED: messages.ERROR,
+    ChangeRequest.Status.UNKNOWN: messages.WARNING,
+    ChangeRequest.Status.INVALIDATED: messages.WARNING,
+}
+
+
+def _decided_level(change: ChangeRequest) -> int:
+    return _DECIDED_LEVELS.get(change.status, messages.SUCCESS)
 
 
 @require_POST

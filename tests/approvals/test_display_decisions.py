@@ -96,3 +96,17 @@ def test_a_refused_plain_post_from_the_list_shows_the_list_with_the_problem(host
     html = response.content.decode()
     assert "<h1>Approvals</h1>" in html
     assert "This request is already decided" in _sections(html)["decided"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("htmx", [True, False], ids=["htmx", "plain"])
+def test_an_approval_that_failed_is_not_shown_as_a_success(hostup, bob_client, requested, allocated_vps, htmx):
+    hostup.fail_next("internal", path_prefix=f"/api/v2/vps/{allocated_vps}/routed-ipv6", count=1)
+
+    extra = HTMX if htmx else {"follow": True}
+    html = bob_client.post(decision_url("approve", requested), {"back": "list"}, **extra).content.decode()
+
+    requested.refresh_from_db()
+    assert requested.status == ChangeRequest.Status.FAILED
+    assert f'<p class="flash error">Request #{requested.id}: Approved, failed.' in html
+    assert "flash success" not in html
