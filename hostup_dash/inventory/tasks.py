@@ -40,7 +40,7 @@ def state_pass_slice() -> None:
         # HostUp said when to come back; the shared budget holds every worker until then.
         job_defer(STATE_PASS_SLICE, schedule_in_s=tally.retry_after)
     elif not tally.stop:
-        _next_slice_queue()
+        _next_slice_queue(ending=True)
 
 
 @app.periodic(cron="* * * * * */10", periodic_id="background-tick")
@@ -55,15 +55,24 @@ def background_tick(timestamp: int) -> None:
     selectors.state_counts()  # recounts the list's state counts when they are older than 10 s
 
 
-def _next_slice_queue() -> None:
-    """A slice at once when a row can be claimed now; else one when the next row falls due, if before the next tick.
+def _next_slice_queue(*, ending: bool = False) -> None:
+    """A slice at once when a row can be claimed now; else one when the next row falls due, if before
+    the next tick and no other slice is running (`ending`: the caller is a slice that is ending).
 
     Never a slice for rows no slice can claim (held by another, or not yet due): that one
     would end at once and queue the next, over and over.
+
+    A slice queued for later waits holding the task's queueing lock: until it starts (at most
+    TICK_S + DUE_MARGIN_S), a slice asked for at once is refused, even for never-read rows that
+    a sync just added, and it counts as one of the PARALLEL_SLICES. So it is queued only when
+    no slice runs; a running one queues the next itself when it ends. Two slices ending together
+    may each leave it to the other: the next tick then queues it.
     """
     if selectors.state_pass_has_work():
         job_defer(STATE_PASS_SLICE)
         return
+    if jobs_active(STATE_PASS_SLICE) > (1 if ending else 0):
+        return  # another slice runs (or one already waits): it queues the next when it ends
     due_in = selectors.state_pass_due_in()
     if due_in is not None and due_in < TICK_S:
         # Not the tick after: each VPS is read again every STATE_PASS_MIN_AGE, not up to 10 s later.

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
@@ -93,21 +94,21 @@ def state_pass_run(*, seconds: float = SLICE_S) -> StateTally:
     deadline = time.monotonic() + seconds
     client = hostup_client(actor=STATE_PASS_ACTOR)
     tally = StateTally()
-    claimed: list[str] = []
+    claim = Claim()
     try:
         while not tally.stop:
-            if not claimed:
-                claimed = _claim_batch()
-                if not claimed:
+            if not claim.vps_ids:
+                claim = _claim_batch()
+                if not claim.vps_ids:
                     break
             if not _wait_for_budget(deadline=deadline, client=client):
                 break
-            _read_one(client, claimed.pop(0), tally, observe=False, claimed=True)
+            _read_one(client, claim.vps_ids.pop(0), tally, observe=False, claimed_at=claim.at)
     finally:
         budget_observe(client)
         client.close()
-        # Claimed but not read: back in the queue at once, not after the lease.
-        VpsSnapshot.objects.filter(vps_id__in=claimed).update(state_claimed_at=None)
+        # Claimed but not read (the slice's time is up): back in the queue at once, not after the lease.
+        _claim_end(claim.vps_ids, claimed_at=claim.at)
     logger.info(
         "state pass slice: %s read, %s failed%s",
         tally.read,
@@ -119,8 +120,14 @@ def state_pass_run(*, seconds: float = SLICE_S) -> StateTally:
 
 
 def _wait_for_budget(*, deadline: float, client: HostupClient | None = None) -> bool:
-    """Take one request from the background share, sleeping for the next window; False past the deadline."""
+    """Take one request from the background share, sleeping for the next window; False past the deadline.
+
+    Checked before each read, not only while waiting: with budget to spare, a slice must still
+    end on time, well within its rows' CLAIM_LEASE.
+    """
     while True:
+        if time.monotonic() >= deadline:
+            return False
         wait = budget_take(client=client)
         if not wait:
             return True
@@ -129,8 +136,17 @@ def _wait_for_budget(*, deadline: float, client: HostupClient | None = None) -> 
         time.sleep(wait)
 
 
-def _claim_batch() -> list[str]:
+@dataclass
+class Claim:
+    """Rows one slice claimed and has not read yet, and the claim's time, which tells our claim from a later one."""
+
+    at: datetime | None = None
+    vps_ids: list[str] = field(default_factory=list)
+
+
+def _claim_batch() -> Claim:
     """The oldest due rows no other worker holds, marked as ours for CLAIM_LEASE (a few per round trip)."""
+    claimed_at = timezone.now()
     with transaction.atomic():
         vps_ids = list(
             state_claimable()
@@ -138,41 +154,52 @@ def _claim_batch() -> list[str]:
             .order_by(*STATE_QUEUE_ORDER)
             .values_list("vps_id", flat=True)[:CLAIM_BATCH]
         )
-        VpsSnapshot.objects.filter(vps_id__in=vps_ids).update(state_claimed_at=timezone.now())
-    return vps_ids
+        VpsSnapshot.objects.filter(vps_id__in=vps_ids).update(state_claimed_at=claimed_at)
+    return Claim(at=claimed_at, vps_ids=vps_ids)
+
+
+def _claim_end(vps_ids: list[str], *, claimed_at: datetime | None) -> None:
+    """End our claim on these rows. Once our lease ran out another worker may hold them: its
+    claim (a later claimed_at) stays. Without a claim (the sync command's batch) there is none to end."""
+    if claimed_at is not None and vps_ids:
+        VpsSnapshot.objects.filter(vps_id__in=vps_ids, state_claimed_at=claimed_at).update(state_claimed_at=None)
 
 
 def _read_one(
-    client: HostupClient, vps_id: str, tally: StateTally, *, observe: bool = True, claimed: bool = False
+    client: HostupClient,
+    vps_id: str,
+    tally: StateTally,
+    *,
+    observe: bool = True,
+    claimed_at: datetime | None = None,
 ) -> None:
     """Read and store one VPS's state, or keep its failure on its row; sets `tally.stop` when HostUp is unusable.
 
     `observe=False` when the caller's next budget_take corrects the budget from this answer;
-    `claimed` when this slice holds the row's claim, which the stored read ends.
+    `claimed_at` when this slice claimed the row then: the stored read ends that claim.
     """
     read_started = timezone.now()
     try:
         state = client.get_routed_ipv6(vps_id)
     except HostupError as problem:
         budget_observe(client)  # a 429's pause must reach the row before anyone takes again
-        _count_failure(vps_id, problem, tally)
+        _count_failure(vps_id, problem, tally, claimed_at=claimed_at)
         return
     if observe:
         budget_observe(client)
     vps_state_store(vps_id=vps_id, state=state, read_started=read_started)
-    if claimed:
-        # Read: the row is due again after STATE_PASS_MIN_AGE, not after the lease. Killed
-        # between the store and this, the claim merely lasts its lease.
-        VpsSnapshot.objects.filter(vps_id=vps_id).update(state_claimed_at=None)
+    # Read: the row is due again after STATE_PASS_MIN_AGE, not after the lease. Killed
+    # between the store and this, the claim merely lasts its lease.
+    _claim_end([vps_id], claimed_at=claimed_at)
     tally.read += 1
     tally.failures_in_a_row = 0
 
 
-def _count_failure(vps_id: str, problem: HostupError, tally: StateTally) -> None:
+def _count_failure(vps_id: str, problem: HostupError, tally: StateTally, *, claimed_at: datetime | None) -> None:
     tally.stop = _stop_reason(problem)
     if tally.stop:
         # Nothing was learned of this VPS: it stays first in the queue for whoever reads next.
-        VpsSnapshot.objects.filter(vps_id=vps_id).update(state_claimed_at=None)
+        _claim_end([vps_id], claimed_at=claimed_at)
     if tally.stop == SyncRun.StateStop.RATE_LIMITED:
         tally.retry_after = problem.retry_after or 1.0
         budget_pause(seconds=tally.retry_after)
@@ -184,7 +211,7 @@ def _count_failure(vps_id: str, problem: HostupError, tally: StateTally) -> None
         VpsSnapshot.objects.filter(vps_id=vps_id).delete()
         tally.failures_in_a_row = 0
         return
-    _state_error_store(vps_id=vps_id, problem=problem)
+    _state_error_store(vps_id=vps_id, problem=problem, claimed_at=claimed_at)
     tally.failed += 1
     tally.failures_in_a_row = tally.failures_in_a_row + 1 if _is_outage_sign(problem) else 0
     if tally.failures_in_a_row >= MAX_FAILURES_IN_A_ROW:
@@ -207,10 +234,10 @@ def _is_outage_sign(problem: HostupError) -> bool:
     return (problem.status or 0) >= 500 or problem.code in (TIMEOUT, CONNECTION_DROPPED)
 
 
-def _state_error_store(*, vps_id: str, problem: HostupError) -> None:
+def _state_error_store(*, vps_id: str, problem: HostupError, claimed_at: datetime | None) -> None:
     """Keep the failure on the row and count it as checked, so the next pass reads the others first.
 
-    The state columns keep what was last known: a failed read says nothing new about them. Any
+    The state columns keep what was last known: a failed read says nothing new about them. Our
     claim on the row ends with it, as after a good read: the row was just checked.
     """
     now = timezone.now()
@@ -218,8 +245,8 @@ def _state_error_store(*, vps_id: str, problem: HostupError) -> None:
         state_checked_at=now,
         state_error=problem_in_words(problem)[:STATE_ERROR_MAX_LENGTH],
         state_error_at=now,
-        state_claimed_at=None,
     )
+    _claim_end([vps_id], claimed_at=claimed_at)
 
 
 def problem_in_words(problem: HostupError) -> str:
