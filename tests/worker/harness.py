@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -93,3 +94,15 @@ def worker_seen_now() -> None:
     """A worker heartbeat row, as a running worker on another host writes it, for tests that need no real one."""
     with connection.cursor() as cursor:
         cursor.execute("INSERT INTO procrastinate_workers (last_heartbeat) VALUES (now())")
+
+
+def state_reads(simulator) -> Counter:
+    """Successful routed-IPv6 state reads, per VPS path."""
+    return Counter(
+        call.path
+        for call in simulator.calls
+        if call.method == "GET"
+        and call.path.startswith("/api/v2/vps/")
+        and call.path.endswith("/routed-ipv6")
+        and call.status == 200
+    )

@@ -2,7 +2,6 @@
 (the acceptance bug: each VPS re-read after the 2-minute claim lease, with 60-90 empty slices a second between)."""
 
 import time
-from collections import Counter
 
 import pytest
 from procrastinate.contrib.django.models import ProcrastinateJob
@@ -10,20 +9,12 @@ from procrastinate.contrib.django.models import ProcrastinateJob
 from hostup_dash.inventory.models import VpsSnapshot
 from hostup_dash.inventory.tasks import STATE_PASS_SLICE
 from tests.factories import synced
-from tests.worker.harness import wait_for
+from tests.worker.harness import state_reads, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 MIN_AGE_S = 3
 WATCH_S = 20
-
-
-def _state_reads(simulator) -> Counter:
-    return Counter(
-        call.path
-        for call in simulator.calls
-        if call.method == "GET" and call.path.startswith("/api/v2/vps/") and call.status == 200
-    )
 
 
 def _slices_run() -> int:
@@ -39,7 +30,7 @@ def test_each_vps_is_read_again_every_min_age_with_no_empty_slices(hostup, start
 
     time.sleep(WATCH_S)
 
-    reads = _state_reads(hostup)
+    reads = state_reads(hostup)
     assert len(reads) == len(hostup.vps_ids())
     # Due every 3 s, queued for then, picked up within the worker's 5 s poll: 3 to 8.5 s apart.
     assert min(reads.values()) >= WATCH_S // 9

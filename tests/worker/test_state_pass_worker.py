@@ -1,7 +1,5 @@
 """The worker keeps every VPS's routed-IPv6 state fresh with no page open, within the shared budget."""
 
-from collections import Counter
-
 import pytest
 from procrastinate.contrib.django.models import ProcrastinateJob
 
@@ -9,18 +7,9 @@ from hostup_dash.core.jobs import job_defer
 from hostup_dash.inventory.models import SyncRun, VpsSnapshot
 from hostup_dash.inventory.tasks import STATE_PASS_SLICE
 from tests.factories import synced
-from tests.worker.harness import wait_for
+from tests.worker.harness import state_reads, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _state_reads(simulator) -> Counter:
-    """Successful state reads per VPS path."""
-    return Counter(
-        call.path
-        for call in simulator.calls
-        if call.method == "GET" and call.path.startswith("/api/v2/vps/") and call.status == 200
-    )
 
 
 def _slices_running() -> int:
@@ -37,7 +26,7 @@ def test_worker_syncs_and_reads_every_state_with_no_page_open(hostup, start_work
     wait_for(_all_states_read, timeout=40)
 
     assert SyncRun.objects.filter(status=SyncRun.Status.SUCCEEDED).exists()
-    reads = _state_reads(hostup)
+    reads = state_reads(hostup)
     assert len(reads) == len(hostup.vps_ids())
     assert set(reads.values()) == {1}
 
@@ -54,7 +43,7 @@ def test_two_workers_share_one_budget_and_read_each_vps_once(hostup, start_worke
     wait_for(_all_states_read, timeout=40)
 
     assert all(call.status != 429 for call in hostup.calls)
-    assert set(_state_reads(hostup).values()) == {1}
+    assert set(state_reads(hostup).values()) == {1}
 
 
 def test_a_429_pauses_the_pass_and_it_carries_on_after_retry_after(hostup, start_worker):
@@ -66,6 +55,6 @@ def test_a_429_pauses_the_pass_and_it_carries_on_after_retry_after(hostup, start
     wait_for(_all_states_read, timeout=40)
 
     assert [call.status for call in hostup.calls].count(429) == 1
-    reads = _state_reads(hostup)
+    reads = state_reads(hostup)
     assert len(reads) == len(hostup.vps_ids())
     assert set(reads.values()) == {1}
