@@ -161,8 +161,8 @@ def _action_response(request: HtmxHttpRequest, vps_id: str, run, *, form: str, a
     try:
         result = _gated(request, vps_id, action, run)
     except (HostupError, Refusal) as problem:
-        # The refused form keeps what was typed (but a confirmation) and shows its errors by field.
-        typed = {name: request.POST.get(name, "") for name in ("reason", "ticket")}
+        # The refused form keeps all that was typed (its details then open) and shows its errors by field.
+        typed = {name: request.POST.get(name, "") for name in ("reason", "ticket", "confirm", "emergency")}
         typed["errors"] = {error.field: error.detail for error in problem.errors}
         context = _detail_context(
             vps_id,
@@ -171,17 +171,37 @@ def _action_response(request: HtmxHttpRequest, vps_id: str, run, *, form: str, a
             problem=problem,
             rack_id=request.POST.get("rack_id", ""),
             typed={form: typed},
+            focus=_error_focus(form, typed["errors"]),
         )
         response = render(request, template, context, status=problem_status(problem))
         for header, value in problem_headers(problem).items():
             response[header] = value
     else:
+        # A request the panel lists as waiting (_detail_context) is shown there only (and announced, not repeated).
+        listed = isinstance(result, approvals.Requested) and request.user.has_perm(roles.VIEW_VPS_HISTORY)
         if not partial:
-            messages.success(request, result.message)
+            if not listed:
+                messages.success(request, result.message)
             return redirect("inventory:vps-detail", vps_id=vps_id)
-        context = _detail_context(vps_id, request.user, partial=True, message=result.message)
+        shown = {"requested": result.change_request.id} if listed else {"message": result.message}
+        # The focus goes to the heading: the outcome is announced (#ipv6-announce), so it is not read twice.
+        context = _detail_context(
+            vps_id, request.user, partial=True, focus="ipv6-heading", announce=result.message, **shown
+        )
         response = render(request, template, context)
     return trigger_client_event(response, IPV6_CHANGED) if partial else response
+
+
+# A refused form's fields in page order, by the name its errors use, with the id of their input.
+FIELD_IDS = {"reason": "{form}-reason", "ticket": "{form}-ticket", "confirm": "release-confirm", "rackId": "rack-id"}
+
+
+def _error_focus(form: str, errors: dict[str, str]) -> str:
+    """The id that takes the focus after a refusal (htmx's autofocus): the first field in error, else the heading."""
+    for field, element_id in FIELD_IDS.items():
+        if field in errors:
+            return element_id.format(form=form)
+    return "ipv6-heading"
 
 
 def _gated(request: HtmxHttpRequest, vps_id: str, action: str, run):

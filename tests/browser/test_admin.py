@@ -23,8 +23,9 @@ def test_admin_releases_behind_the_confirmation_and_sees_the_cooldown(page: Page
     expect(panel.locator("#release-confirm-error")).to_contain_text(f"type the prefix being released, {prefix}")
     assert hostup.calls_to("DELETE", f"/api/v2/vps/{vps_id}") == []
 
-    panel.get_by_text("Release…").click()
-    expect(panel.locator("#release-reason")).to_have_value("Decommissioning this VPS")  # kept after the refusal
+    expect(panel.locator("#release-reason")).to_have_value(
+        "Decommissioning this VPS"
+    )  # kept, and open, after the refusal
     panel.get_by_label(f"Type {prefix} to confirm").fill(prefix)
     panel.get_by_role("button", name=f"Release {prefix}").click()
 
