@@ -201,7 +201,8 @@ def parse_route_prefix(text: str, length: int) -> tuple[ipaddress.IPv6Network | 
     """
     text = text.strip()
     if "/" not in text:
-        return None, f"Write the prefix with its length, e.g. 2001:db8:1000:100::/{length}."
+        # The bare documentation prefix: an example from a live range could be one in use.
+        return None, f"Write the prefix with its length: an address, then /{length}, as in 2001:db8::/{length}."
     if "%" in text:  # a zone index names an interface, never a routed prefix
         return None, "A routed prefix has no zone index (%…)."
     try:
