@@ -79,9 +79,16 @@ def route_create(
         errors.insert(0, FieldError(pointer="/vpsId", detail="Choose a VPS from the list.", code="invalid"))
     network = parse_route_prefix(prefix, prefix_length)[0] if prefix and not errors else None
 
+    def concerns(state: AccountRoutes) -> tuple[str, str]:
+        """The destination's name as HostUp gives it (else the snapshot's), for the audit record."""
+        if not is_valid_vps_id(vps_id):
+            return "", ""
+        destination = state.destination(vps_id)
+        return vps_id, (destination.vps_name if destination else None) or _vps_name(vps_id)
+
     def plan(state: AccountRoutes) -> AccountWrite:
         pool, destination = state.pool(pool_id), state.destination(vps_id)
-        name = (destination.vps_name if destination else None) or _vps_name(vps_id)
+        name = concerns(state)[1]
         found = []
         gate = destination.can_receive_route if destination else None
         if destination is None:
@@ -133,6 +140,7 @@ def route_create(
         input_errors=tuple(errors),
         plan=plan,
         vps_id=vps_id if is_valid_vps_id(vps_id) else "",
+        concerns=concerns,
     )
 
 
@@ -141,6 +149,13 @@ def route_delete(
 ) -> AccountWriteResult:
     """Delete a route, confirmed by typing its prefix; the prefix is free at once. Raises Refusal or HostupError."""
     body = {"routeId": route_id}
+
+    def concerns(state: AccountRoutes) -> tuple[str, str]:
+        """The VPS the route points at, for the audit record; a refusal knows it only from the state."""
+        route = state.route(route_id)
+        if route is None or not route.vps_id:
+            return "", ""
+        return route.vps_id, route.vps_name or _vps_name(route.vps_id)
 
     def plan(state: AccountRoutes) -> AccountWrite:
         route = _listed(state.route(route_id), "route")
@@ -151,8 +166,8 @@ def route_delete(
             reply = client.delete_account_route(route_id)
             return reply, f"Deleted the route {route.prefix}.", route.prefix
 
-        name = route.vps_name or _vps_name(route.vps_id or "")
-        return AccountWrite(vps_id=route.vps_id or "", vps_name=name, body=body | {"prefix": route.prefix}, send=send)
+        vps_id, name = concerns(state)
+        return AccountWrite(vps_id=vps_id, vps_name=name, body=body | {"prefix": route.prefix}, send=send)
 
     return run_account_write(
         actor=actor,
@@ -163,6 +178,7 @@ def route_delete(
         body=body,
         input_errors=_id_errors(route_id, ROUTE_ID_PATTERN, "route"),
         plan=plan,
+        concerns=concerns,
     )
 
 

@@ -69,6 +69,9 @@ class AccountWriteResult:
     state: AccountRoutes | None
 
 
+# The VPS (id, name) a write concerns as the account state shows it, for a refusal after the read; "" if none.
+Concerns = Callable[[AccountRoutes], tuple[str, str]]
+
 # A write's HostUp call: its reply (the state after, when it says), a sentence, and the prefix it concerned.
 Send = Callable[[HostupClient], tuple[Reply[AccountRoutes | None], str, str]]
 
@@ -110,6 +113,7 @@ def run_account_write(
     input_errors: tuple[FieldError, ...],
     plan: Callable[[AccountRoutes], AccountWrite],
     vps_id: str = "",
+    concerns: Concerns | None = None,
 ) -> AccountWriteResult:
     why = {"reason": change.reason, "ticket": change.ticket}
     refusal = {"actor": actor, "action": action, "request_body": body, "client_ip": client_ip, "vps_id": vps_id, **why}
@@ -129,7 +133,7 @@ def run_account_write(
         except HostupError as slow:  # nothing is sent, so the attempt is a refusal, not an intent
             _refuse(refusal, Refusal(code=slow.code, title=slow.title, detail=slow.detail, status=SERVICE_UNAVAILABLE))
         try:
-            write = _planned(client, plan, refusal)
+            write = _planned(client, plan, refusal, concerns)
             intent = audit.audit_intent_record(
                 actor=actor,
                 action=action,
@@ -172,7 +176,10 @@ def run_account_write(
 
 
 def _planned(
-    client: HostupClient, plan: Callable[[AccountRoutes], AccountWrite], refusal: dict[str, Any]
+    client: HostupClient,
+    plan: Callable[[AccountRoutes], AccountWrite],
+    refusal: dict[str, Any],
+    concerns: Concerns | None,
 ) -> AccountWrite:
     """Read the account state and check the write against it; an unreadable state or a failed check is a refusal.
     Raises Refusal, or NotSent when the read failed."""
@@ -188,6 +195,9 @@ def _planned(
     try:
         return plan(state)
     except Refusal as problem:
+        vps_id, vps_name = concerns(state) if concerns else ("", "")
+        if vps_id:  # known only from the state, e.g. a route's destination
+            refusal = refusal | {"vps_id": vps_id, "vps_name": vps_name}
         audit.audit_refusal_record(**refusal, problem=problem)
         raise
 
