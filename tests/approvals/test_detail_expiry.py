@@ -22,6 +22,7 @@ def test_a_pending_request_shows_when_it_expires(requested, bob_client):
 
     assert "<dt>Expires</dt>" in page
     assert localtime(requested.expires_at).isoformat() in page
+    assert "Approved by" not in page and "Rejected by" not in page  # no one has decided yet
 
 
 def test_a_rejected_request_shows_when_it_was_decided_not_an_expiry(hostup, requested, bob_client):
@@ -34,3 +35,4 @@ def test_a_rejected_request_shows_when_it_was_decided_not_an_expiry(hostup, requ
     assert "Expires" not in page
     assert localtime(requested.expires_at).isoformat() not in page
     assert localtime(requested.decided_at).isoformat() in page
+    assert "<dt>Rejected by</dt>" in page
