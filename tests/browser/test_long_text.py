@@ -23,6 +23,21 @@ def _page_width(page: Page) -> int:
     return page.evaluate("document.documentElement.scrollWidth")
 
 
+def _lines_of(page: Page, selector: str, text: str) -> set[int]:
+    """The line boxes the first `selector` element holding exactly `text` is laid out on (one word: one line)."""
+    return set(
+        page.evaluate(
+            """([selector, text]) => {
+                const found = [...document.querySelectorAll(selector)].find(e => e.textContent.trim() === text);
+                const range = document.createRange();
+                range.selectNodeContents(found);
+                return [...range.getClientRects()].map(rect => Math.round(rect.top));
+            }""",
+            [selector, text],
+        )
+    )
+
+
 def _assert_fits(page: Page) -> None:
     viewport = page.viewport_size["width"]
     assert _page_width(page) <= viewport + SLACK_PX, f"{page.url} is {_page_width(page)} px wide in {viewport} px"
@@ -56,6 +71,9 @@ def test_a_long_reason_ticket_and_problem_wrap_on_the_audit_and_vps_pages(
     page.goto(f"{live_server.url}/audit/")
     expect(page.locator("#audit-rows tbody tr").filter(has_text=LONG_REASON[:40])).not_to_have_count(0)
     _assert_fits(page)
+    # The long reason's column takes the room: short words and ids are not split mid-word.
+    assert len(_lines_of(page, "#audit-rows td", "Allocate")) == 1
+    assert len(_lines_of(page, "#audit-rows .mono", vps_id)) == 1
     for record in (allocated, refused):
         page.goto(f"{live_server.url}/audit/{record.id}/")
         expect(page.get_by_text(LONG_REASON)).to_be_visible()
