@@ -115,10 +115,10 @@ def test_the_cooldown_reads_like_the_other_times(admin, hostup):
     html = admin.get(reverse("inventory:vps-detail", args=[vps_id]), **HTMX).content.decode()
     reason = re.search(r'<p class="reason">.*?</p>', html, re.S)
     assert reason, "no reason line"
-    assert "cooldown until" in reason.group(0)
+    assert "in cooldown, which ends" in reason.group(0)
     assert not re.search(r"until \d{4}-\d\d-\d\dT", html)
     assert re.search(
-        r'until <time class="relative" datetime="[^"]+" title="[^"]+ UTC">\d{4}-\d\d-\d\d \d\d:\d\d UTC', html
+        r'ends <time class="relative" datetime="[^"]+" title="[^"]+ UTC">\d{4}-\d\d-\d\d \d\d:\d\d UTC', html
     )
 
 

@@ -18,7 +18,9 @@ register = template.Library()
 def moment(value: datetime | None, style: str = "ago", empty: str = "—") -> str:
     """`<time>` with the exact UTC time as its title; `style` "ago" reads "5 minutes ago", "date" the date.
 
-    app.js turns `time.relative` into live relative text; this is what shows before it runs.
+    app.js turns every `time.relative` into live relative text ("3 minutes ago", "in 3 weeks"); the style
+    only picks what shows before it runs, and "date" suits times ahead, which "ago" cannot say. So the
+    words around a moment must read with both: "expires {moment}", "ends {moment}", never "until {moment}".
     """
     if value is None:
         return format_html('<span class="muted">{}</span>', empty)
