@@ -106,7 +106,7 @@ def test_admin_releases_and_the_cooldown_shows(hostup, admin_client_role, alloca
 
     assert response.status_code == 200
     page = response.content.decode()
-    assert "cooldown" in page and "Cooldown until" in page
+    assert "cooldown" in page and "Cooldown ends" in page
     snapshot = VpsSnapshot.objects.get(vps_id=allocated_vps)
     assert snapshot.allocation_status == "cooldown" and snapshot.is_in_cooldown
     record = last_record()
