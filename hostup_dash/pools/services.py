@@ -140,6 +140,7 @@ def route_create(
         input_errors=tuple(errors),
         plan=plan,
         vps_id=vps_id if is_valid_vps_id(vps_id) else "",
+        vps_name=_vps_name(vps_id) if is_valid_vps_id(vps_id) else "",
         concerns=concerns,
     )
 

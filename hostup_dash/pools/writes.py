@@ -113,10 +113,12 @@ def run_account_write(
     input_errors: tuple[FieldError, ...],
     plan: Callable[[AccountRoutes], AccountWrite],
     vps_id: str = "",
+    vps_name: str = "",  # from the snapshot: an input refusal comes before the account is read
     concerns: Concerns | None = None,
 ) -> AccountWriteResult:
     why = {"reason": change.reason, "ticket": change.ticket}
-    refusal = {"actor": actor, "action": action, "request_body": body, "client_ip": client_ip, "vps_id": vps_id, **why}
+    refusal = {"actor": actor, "action": action, "request_body": body, "client_ip": client_ip, **why}
+    refusal |= {"vps_id": vps_id, "vps_name": vps_name}
     errors = (*input_errors, *reason_errors(change, required=reason_required(always=confirmed_write)))
     if errors:
         _refuse(refusal, reason_refusal(errors, code=INVALID_INPUT))

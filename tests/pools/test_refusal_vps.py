@@ -6,9 +6,10 @@ from django.urls import reverse
 
 from hostup_dash.audit.models import AuditRecord
 from hostup_dash.core.errors import Refusal
+from hostup_dash.inventory.models import VpsSnapshot
 from hostup_dash.pools import services
 from tests.factories import synced
-from tests.pools.helpers import REASON, account_state, account_writes, ineligible_vps
+from tests.pools.helpers import REASON, account_state, account_writes, eligible_vps, ineligible_vps
 
 pytestmark = pytest.mark.django_db
 
@@ -54,3 +55,25 @@ def test_a_refused_route_create_records_the_destinations_name(hostup, make_user)
 
     refused = AuditRecord.objects.get(action=AuditRecord.Action.ROUTE_CREATE)
     assert (refused.outcome, refused.vps_id, refused.vps_name) == (AuditRecord.Outcome.REFUSED, vps_id, name)
+
+
+def test_a_route_create_refused_for_its_prefix_names_the_vps_from_the_snapshot(hostup, make_user):
+    synced(hostup)
+    state = account_state()
+    vps_id = eligible_vps(state)
+    name = VpsSnapshot.objects.get(vps_id=vps_id).name
+    assert name
+    client = Client()
+    client.force_login(make_user("admin"))
+
+    response = client.post(
+        reverse("pools:route-create"),
+        {"poolId": state.pools[0].id, "vpsId": vps_id, "prefixLength": "64", "prefix": "not a prefix"},
+    )
+
+    assert response.status_code == 400
+    assert account_writes(hostup) == []
+    refused = AuditRecord.objects.get(action=AuditRecord.Action.ROUTE_CREATE)
+    assert (refused.outcome, refused.vps_id, refused.vps_name) == (AuditRecord.Outcome.REFUSED, vps_id, name)
+    listed = client.get(reverse("audit:audit-list"), {"action": "route_create"}).content.decode()
+    assert name in listed
